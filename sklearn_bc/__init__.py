@@ -1,0 +1,29 @@
+"""sklearn_bc: update a classifier without breaking the trust placed in the old one.
+
+Metrics of backward compatibility (BTC, BEC, flip rates), dissonance losses
+and a scikit-learn/skorch estimator that trains a new model h2 to stay
+compatible with a fitted reference model h1.
+"""
+
+from .classifier import BackwardCompatibleClassifier
+from .losses import NewErrorLoss, StrictImitationLoss
+from .metrics import (
+    bec_score,
+    btc_score,
+    compatibility_report,
+    negative_flip_rate,
+    positive_flip_rate,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackwardCompatibleClassifier",
+    "NewErrorLoss",
+    "StrictImitationLoss",
+    "bec_score",
+    "btc_score",
+    "compatibility_report",
+    "negative_flip_rate",
+    "positive_flip_rate",
+]

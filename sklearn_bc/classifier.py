@@ -1,0 +1,469 @@
+"""BackwardCompatibleClassifier: a skorch classifier trained with a compatibility loss."""
+
+from __future__ import annotations
+
+import copy
+from functools import partial
+
+import numpy as np
+import torch
+from sklearn.base import clone
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import ValidSplit
+from skorch.utils import to_numpy, to_tensor
+from torch.utils.data import DataLoader
+
+from ._data import ArrayDataset, ReferenceBatch, batch_loader, is_array_dataset
+from ._reference import (
+    check_reference,
+    check_reference_classes,
+    reference_outputs,
+)
+from .losses import (
+    BASE_LOSSES,
+    IMITATION_TARGETS,
+    NewErrorLoss,
+    StrictImitationLoss,
+    _check_choice,
+    _check_lambda_c,
+)
+
+__all__ = ["BackwardCompatibleClassifier"]
+
+DISSONANCES = ("new_error", "strict_imitation")
+_LOSS_PARAMS = {"dissonance", "lambda_c", "base_loss", "imitation_target"}
+_FAST_ITERATOR_KWARGS = {"batch_size", "shuffle", "drop_last"}
+
+
+def _sigmoid_two_columns(logit):
+    proba = torch.sigmoid(logit.reshape(-1))
+    return torch.stack([1 - proba, proba], dim=1)
+
+
+_NONLINEARITY = {
+    "cross_entropy": partial(torch.softmax, dim=-1),
+    "nll": torch.exp,
+    "kl_div": torch.exp,
+    "binary_cross_entropy": _sigmoid_two_columns,
+}
+
+
+def _encoded_accuracy(net, X, y):
+    """Validation accuracy in skorch's encoded label space (y = class indices)."""
+    output = to_numpy(net.forward(X, training=False))
+    if net.base_loss == "binary_cross_entropy":
+        pred = (output.reshape(-1) > 0).astype(np.int64)
+    else:
+        pred = output.argmax(axis=1)
+    return float(np.mean(pred == np.asarray(y)))
+
+
+def _check_device(device):
+    try:
+        device = torch.device(device if device is not None else "cpu")
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must name a torch device; got {device!r}.") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={str(device)!r} was requested but CUDA is not available on "
+            "this machine; use device='cpu'."
+        )
+
+
+class BackwardCompatibleClassifier(NeuralNetClassifier):
+    """A skorch neural-net classifier trained to stay compatible with a reference.
+
+    Trains the new model h2 (``module``) with
+    ``loss = L(h2(x), y) + lambda_c * D(h1, h2, x, y)``, where h1 is the
+    fitted ``reference`` and ``D`` the chosen ``dissonance`` (see
+    :class:`~sklearn_bc.NewErrorLoss` and :class:`~sklearn_bc.StrictImitationLoss`).
+    h1's outputs are computed once per fit, on the whole training input
+    (skorch's internal validation split included), never per batch; h1 itself
+    is never modified, and it survives ``clone``, ``set_params``, pickling
+    and ``GridSearchCV`` still fitted.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        The new model h2. It returns one logit per class (``base_loss=
+        "cross_entropy"``), log-probabilities (``"nll"``, ``"kl_div"``) or one
+        logit per sample (``"binary_cross_entropy"``). Its ``__init__``
+        arguments are set with ``module__name=value`` as in skorch.
+    reference : object, default=None
+        The fitted reference model h1: a scikit-learn classifier or
+        ``Pipeline`` (``predict_proba`` is used when it has one), a fitted
+        skorch classifier, or a ``torch.nn.Module`` returning logits (column
+        ``k`` is class ``classes_[k]``). May be None only when h1's outputs are
+        passed to :meth:`fit` as ``reference_proba``.
+    dissonance : {"new_error", "strict_imitation"}, default="new_error"
+        Penalise h2's loss where h1 was right, or pull h2 towards h1's
+        distribution there.
+    lambda_c : float, default=0.5
+        Weight of the dissonance in [0, 1]; 0 is plain training.
+    base_loss : {"cross_entropy", "nll", "kl_div", "binary_cross_entropy"}, \
+            default="cross_entropy"
+        Per-sample loss, matching what ``module`` returns.
+    imitation_target : {"soft", "hard"}, default="soft"
+        For strict imitation: imitate h1's distribution or its label (the hard
+        label makes strict imitation equal to new error).
+    criterion : None, default=None
+        Built from ``dissonance``, ``base_loss`` and ``lambda_c``; leave it None.
+    train_split : callable or None, default=ValidSplit(5, stratified=True)
+        skorch's internal validation split (its rows use the same cached h1
+        outputs). None trains on all rows.
+    classes : array-like or None, default=None
+        The class labels. By default the reference's classes (a fitted
+        scikit-learn or skorch reference) or the labels in ``y``.
+    **kwargs
+        Any other skorch ``NeuralNet`` parameter (``max_epochs``, ``lr``,
+        ``optimizer``, ``batch_size``, ``device``, ``callbacks``, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    module_ : torch.nn.Module
+        The trained new model h2.
+    n_features_in_ : int
+        Number of features seen during fit.
+    history_ : skorch.History
+        Training history (``history`` in skorch).
+
+    See Also
+    --------
+    NewErrorLoss, StrictImitationLoss : The losses used for training.
+    btc_score, bec_score : Compatibility metrics.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_bc import BackwardCompatibleClassifier, btc_score
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16.0
+    >>> h1 = LogisticRegression(max_iter=500).fit(X[:200], y[:200])
+    >>> _ = torch.manual_seed(0)
+    >>> h2 = BackwardCompatibleClassifier(
+    ...     torch.nn.Linear, reference=h1, module__in_features=64,
+    ...     module__out_features=10, lambda_c=0.8, max_epochs=5, lr=0.5,
+    ...     verbose=0,
+    ... ).fit(X[:1000], y[:1000])
+    >>> h2.predict(X[1000:1003]).shape
+    (3,)
+    >>> btc = btc_score(y[1000:], h1.predict(X[1000:]), h2.predict(X[1000:]))
+    >>> 0.0 <= btc <= 1.0
+    True
+    """
+
+    def __init__(
+        self,
+        module,
+        reference=None,
+        *,
+        dissonance="new_error",
+        lambda_c=0.5,
+        base_loss="cross_entropy",
+        imitation_target="soft",
+        criterion=None,
+        train_split=ValidSplit(5, stratified=True),  # noqa: B008 - skorch's default
+        classes=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module, criterion=criterion, train_split=train_split, classes=classes, **kwargs
+        )
+        self.reference = reference
+        self.dissonance = dissonance
+        self.lambda_c = lambda_c
+        self.base_loss = base_loss
+        self.imitation_target = imitation_target
+
+    # -- the reference is a hyper-parameter that is never cloned, registered or set
+    def __setattr__(self, name, value):
+        if name == "reference":
+            # keep skorch from registering a torch reference as a trainable part
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
+
+    def __sklearn_clone__(self):
+        # scikit-learn's clone would unfit a fitted reference; h1 is shared as is
+        params = {
+            name: value if name == "reference" else clone(value, safe=False)
+            for name, value in self.get_params(deep=False).items()
+        }
+        new = type(self)(**params)
+        for attr in ("_metadata_request", "_sklearn_output_config"):
+            if attr in self.__dict__:
+                setattr(new, attr, copy.deepcopy(self.__dict__[attr]))
+        return new
+
+    def get_params(self, deep=True, **kwargs):
+        """Get parameters; the reference's own parameters are not exposed."""
+        params = super().get_params(deep=deep, **kwargs)
+        return {k: v for k, v in params.items() if not k.startswith("reference__")}
+
+    def set_params(self, **params):
+        """Set parameters; ``reference__*`` is refused (h1 is never modified)."""
+        nested = sorted(k for k in params if k.startswith("reference__"))
+        if nested:
+            raise ValueError(
+                f"Cannot set {nested}: the reference model is never modified; "
+                "pass a different fitted model as reference=... instead."
+            )
+        super().set_params(**params)
+        if getattr(self, "initialized_", False) and _LOSS_PARAMS & params.keys():
+            self.initialize_criterion()
+        return self
+
+    # -- skorch hooks
+    @property
+    def _default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("valid_loss", PassthroughScoring(name="valid_loss")),
+            (
+                "valid_acc",
+                EpochScoring(_encoded_accuracy, name="valid_acc", lower_is_better=False),
+            ),
+            ("print_log", PrintLog()),
+        ]
+
+    def _check_loss_params(self):
+        _check_choice(self.dissonance, DISSONANCES, "dissonance")
+        _check_lambda_c(self.lambda_c)
+        _check_choice(self.base_loss, BASE_LOSSES, "base_loss")
+        _check_choice(self.imitation_target, IMITATION_TARGETS, "imitation_target")
+        if self.criterion is not None:
+            raise ValueError(
+                "criterion must be None: the loss is built from dissonance, base_loss "
+                f"and lambda_c; got criterion={self.criterion!r}."
+            )
+
+    def initialize_criterion(self):
+        """Build the compatibility loss from the loss parameters."""
+        self._check_loss_params()
+        if self.dissonance == "new_error":
+            loss = NewErrorLoss(self.lambda_c, base=self.base_loss)
+        else:
+            loss = StrictImitationLoss(
+                self.lambda_c, base=self.base_loss, target=self.imitation_target
+            )
+        self.criterion_ = loss
+        return self
+
+    def check_data(self, X, y=None):
+        """Input is validated in :meth:`fit` before skorch sees it."""
+
+    def get_dataset(self, X, y=None):
+        """Wrap validated arrays in a dataset that serves whole batches."""
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
+        return ArrayDataset(X, y)
+
+    def get_iterator(self, dataset, training=False):
+        """Fetch whole batches by index list (one gather per array)."""
+        prefix = "iterator_train" if training else "iterator_valid"
+        iterator = self.iterator_train if training else self.iterator_valid
+        kwargs = self.get_params_for(prefix)
+        if (
+            iterator is DataLoader
+            and is_array_dataset(dataset)
+            and set(kwargs) <= _FAST_ITERATOR_KWARGS
+        ):
+            batch_size = kwargs.get("batch_size", self.batch_size)
+            if batch_size == -1:
+                batch_size = len(dataset)
+            return batch_loader(
+                dataset,
+                batch_size=batch_size,
+                shuffle=kwargs.get("shuffle", False),
+                drop_last=kwargs.get("drop_last", False),
+            )
+        return super().get_iterator(dataset, training=training)
+
+    def infer(self, x, **fit_params):
+        """Run h2 on the feature part of a batch."""
+        if isinstance(x, ReferenceBatch):
+            x = x.X
+        return super().infer(x, **fit_params)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Compatibility loss of a batch, from h1's cached outputs in ``X``."""
+        if not isinstance(X, ReferenceBatch):
+            raise ValueError(
+                "The compatibility loss needs h1's cached outputs; call fit or "
+                "partial_fit rather than get_loss on raw input."
+            )
+        if isinstance(y_pred, (tuple, list)):
+            y_pred = y_pred[0]
+        return self.criterion_(
+            y_pred,
+            to_tensor(y_true, device=self.device),
+            to_tensor(X.h1_proba, device=self.device),
+            h1_correct=to_tensor(X.h1_correct, device=self.device),
+        )
+
+    def _get_predict_nonlinearity(self):
+        if isinstance(self.predict_nonlinearity, str) and self.predict_nonlinearity == "auto":
+            self.check_is_fitted()
+            return _NONLINEARITY[self.base_loss]
+        return super()._get_predict_nonlinearity()
+
+    # -- fitting
+    def _resolve_classes(self, y, has_proba):
+        reference = self.reference
+        if reference is None and not has_proba:
+            check_reference(reference)  # raises the "reference is required" error
+        ref_classes = None if reference is None else check_reference(reference)
+        if ref_classes is not None:
+            if self.classes is not None:
+                check_reference_classes(ref_classes, self.classes)
+            classes = ref_classes
+        elif self.classes is not None:
+            classes = np.asarray(self.classes)
+        else:
+            classes = np.unique(y)
+        unseen = sorted(set(np.unique(y).tolist()) - set(classes.tolist()), key=str)
+        if unseen:
+            raise ValueError(
+                f"y contains labels unseen by the reference model: {unseen}; "
+                f"reference classes: {classes.tolist()}."
+            )
+        return classes
+
+    def _check_reference_proba(self, reference_proba, n_samples, classes):
+        proba = np.asarray(reference_proba, dtype=np.float32)
+        if proba.shape != (n_samples, len(classes)):
+            raise ValueError(
+                f"reference_proba must have shape ({n_samples}, {len(classes)}) "
+                f"(samples x classes {classes.tolist()}); got {proba.shape}."
+            )
+        if not np.all(np.isfinite(proba)):
+            raise ValueError("reference_proba contains NaN or infinity.")
+        return proba, classes[proba.argmax(axis=1)]
+
+    def _prepare_fit(self, X, y, reference_proba, *, reset):
+        """Validate the input and cache h1's outputs: one ArrayDataset."""
+        self._check_loss_params()
+        _check_device(self.device)
+        X_raw = X
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=np.float32,
+            allow_nd=True,
+            ensure_all_finite=True,
+        )
+        check_classification_targets(y)
+        classes = self._resolve_classes(y, reference_proba is not None)
+        if reference_proba is not None:
+            h1_proba, h1_labels = self._check_reference_proba(
+                reference_proba, X.shape[0], classes
+            )
+        else:
+            h1_proba, h1_labels = reference_outputs(self.reference, X_raw, classes)
+        position = {label: i for i, label in enumerate(classes.tolist())}
+        y_encoded = np.fromiter(
+            (position[label] for label in y.tolist()), dtype=np.int64, count=len(y)
+        )
+        self.classes_inferred_ = classes
+        h1_correct = np.asarray(h1_labels == y, dtype=bool)
+        return ArrayDataset(X, y_encoded, h1_proba, h1_correct), y_encoded
+
+    def fit(self, X, y, reference_proba=None, **fit_params):
+        """Train h2 with the compatibility loss.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, ...)
+            Training input. h2 receives it as float32; a scikit-learn
+            reference receives it unchanged (e.g. a DataFrame for a Pipeline).
+        y : array-like of shape (n_samples,)
+            Class labels (any labels scikit-learn accepts: ints, strings).
+        reference_proba : array-like of shape (n_samples, n_classes), default=None
+            h1's predicted probabilities on ``X``, columns in ``classes_``
+            order. When given, h1 is not run (use it when h1 needs other
+            features than h2).
+        **fit_params : dict
+            Passed on to skorch (and to the module's ``forward``).
+
+        Returns
+        -------
+        self : BackwardCompatibleClassifier
+        """
+        dataset, y_encoded = self._prepare_fit(X, y, reference_proba, reset=True)
+        return super().fit(dataset, y_encoded, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, reference_proba=None, **fit_params):
+        """Train h2 for ``max_epochs`` more epochs without re-initialising it.
+
+        Parameters are as in :meth:`fit`.
+
+        Returns
+        -------
+        self : BackwardCompatibleClassifier
+        """
+        if not is_array_dataset(X):
+            reset = not self.__sklearn_is_fitted__()
+            X, y = self._prepare_fit(X, y, reference_proba, reset=reset)
+            if not self.initialized_:
+                self.initialize()
+        return super().partial_fit(X, y, classes=classes, **fit_params)
+
+    # -- prediction
+    def __sklearn_is_fitted__(self):
+        return bool(getattr(self, "initialized_", False)) and hasattr(
+            self, "n_features_in_"
+        )
+
+    def predict_proba(self, X):
+        """Class probabilities of h2, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        self.check_is_fitted()
+        X = validate_data(
+            self, X, reset=False, dtype=np.float32, allow_nd=True, ensure_all_finite=True
+        )
+        return super().predict_proba(X)
+
+    def predict(self, X):
+        """Class labels predicted by h2.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def check_is_fitted(self, attributes=None, *args, **kwargs):
+        """Raise :class:`sklearn.exceptions.NotFittedError` unless fitted."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self)
+        return super().check_is_fitted(attributes, *args, **kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = True
+        tags.input_tags.allow_nan = False
+        tags.classifier_tags.multi_label = False
+        return tags

@@ -1,0 +1,430 @@
+"""Compatibility metrics between a reference model h1 and an updated model h2.
+
+Every metric takes ``(y_true, y_ref, y_pred)``: the true labels, the labels
+predicted by the reference model h1 and the labels predicted by the new model
+h2. Counts are pooled over the whole input (weighted by ``sample_weight``),
+never averaged over batches.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.utils import check_consistent_length, column_or_1d
+from sklearn.utils.multiclass import type_of_target, unique_labels
+
+__all__ = [
+    "bec_score",
+    "btc_score",
+    "compatibility_report",
+    "negative_flip_rate",
+    "positive_flip_rate",
+]
+
+REPORT_COLUMNS = [
+    "scope",
+    "value",
+    "n",
+    "accuracy_ref",
+    "accuracy",
+    "btc",
+    "bec",
+    "nfr",
+    "pfr",
+    "new_errors",
+    "fixed_errors",
+]
+
+_LABEL_TARGET_TYPES = ("binary", "multiclass")
+
+
+def _check_labels(y, name):
+    """Return ``y`` as a 1-d array of class labels, or raise naming ``name``."""
+    y = column_or_1d(np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy())
+    if y.size == 0:
+        return y
+    target_type = type_of_target(y, input_name=name)
+    if target_type not in _LABEL_TARGET_TYPES:
+        raise ValueError(
+            f"{name} must hold class labels (binary or multiclass); "
+            f"got a target of type {target_type!r}."
+        )
+    return y
+
+
+def _check_zero_division(zero_division):
+    if isinstance(zero_division, str) and zero_division == "warn":
+        return zero_division
+    if isinstance(zero_division, numbers.Real) and not isinstance(zero_division, bool):
+        return float(zero_division)
+    raise ValueError(
+        "zero_division must be 'warn', a real number or np.nan; "
+        f"got {zero_division!r}."
+    )
+
+
+def _check_sample_weight(sample_weight, n_samples):
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=float)
+    weight = column_or_1d(np.asarray(sample_weight, dtype=float))
+    if weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {weight.shape[0]} entries but the labels have "
+            f"{n_samples} samples."
+        )
+    if not np.all(np.isfinite(weight)):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if np.any(weight < 0):
+        raise ValueError("sample_weight must be non-negative.")
+    return weight
+
+
+def _check_compatibility_inputs(y_true, y_ref, y_pred, sample_weight=None):
+    """Validate the three label vectors and the weights.
+
+    Returns
+    -------
+    ref_right, pred_right : ndarray of bool
+        Where h1 (resp. h2) predicts the true label.
+    weight : ndarray of float
+    """
+    y_true = _check_labels(y_true, "y_true")
+    y_ref = _check_labels(y_ref, "y_ref")
+    y_pred = _check_labels(y_pred, "y_pred")
+    check_consistent_length(y_true, y_ref, y_pred)
+    if y_true.size:
+        # raises on a mix of strings and numbers, which would compare unequal
+        unique_labels(y_true, y_ref, y_pred)
+    weight = _check_sample_weight(sample_weight, y_true.shape[0])
+    return y_ref == y_true, y_pred == y_true, weight
+
+
+def _divide(numerator, denominator, zero_division, metric, reason):
+    """Return ``numerator / denominator`` following ``zero_division``."""
+    if denominator > 0:
+        return float(numerator / denominator)
+    if zero_division == "warn":
+        warnings.warn(
+            f"{metric} is ill-defined and set to 0.0 because {reason}. Use the "
+            "zero_division parameter to control this behavior.",
+            UndefinedMetricWarning,
+            stacklevel=3,
+        )
+        return 0.0
+    return float(zero_division)
+
+
+def btc_score(y_true, y_ref, y_pred, *, sample_weight=None, zero_division="warn"):
+    """Backward trust compatibility: of the samples h1 gets right, the share h2 too.
+
+    ``BTC = sum w[r == y & p == y] / sum w[r == y]``. A BTC of 1 means the
+    update introduced no new error; ``1 - BTC`` is the share of the old
+    model's correct answers the update broke.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_ref : array-like of shape (n_samples,)
+        Labels predicted by the reference (old) model h1.
+    y_pred : array-like of shape (n_samples,)
+        Labels predicted by the new model h2.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; they multiply every indicator.
+    zero_division : {"warn"} or float, default="warn"
+        Value returned when h1 is right on no sample. ``"warn"`` returns 0.0
+        and emits an :class:`~sklearn.exceptions.UndefinedMetricWarning`;
+        ``np.nan`` returns NaN.
+
+    Returns
+    -------
+    score : float
+        BTC in [0, 1].
+
+    See Also
+    --------
+    bec_score : Backward error compatibility.
+    negative_flip_rate : Share of all samples that became new errors.
+
+    Examples
+    --------
+    >>> from sklearn_bc import btc_score
+    >>> y_true = [0, 1, 1, 0, 1]
+    >>> y_ref = [0, 1, 0, 0, 0]   # h1 right on samples 0, 1, 3
+    >>> y_pred = [0, 0, 1, 0, 1]  # h2 breaks sample 1
+    >>> btc_score(y_true, y_ref, y_pred)
+    0.666...
+    """
+    zero_division = _check_zero_division(zero_division)
+    ref_right, pred_right, w = _check_compatibility_inputs(
+        y_true, y_ref, y_pred, sample_weight
+    )
+    return _divide(
+        w[ref_right & pred_right].sum(),
+        w[ref_right].sum(),
+        zero_division,
+        "BTC",
+        "the reference model is right on no sample",
+    )
+
+
+def bec_score(y_true, y_ref, y_pred, *, sample_weight=None, zero_division="warn"):
+    """Backward error compatibility: of the samples h2 gets wrong, the share h1 too.
+
+    ``BEC = sum w[r != y & p != y] / sum w[p != y]``, that is
+    P(h1 wrong | h2 wrong): the probability that a mistake of the new model is
+    not new. (The predecessor library computed P(h2 wrong | h1 wrong) under
+    this name; that is a different quantity.)
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_ref : array-like of shape (n_samples,)
+        Labels predicted by the reference (old) model h1.
+    y_pred : array-like of shape (n_samples,)
+        Labels predicted by the new model h2.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; they multiply every indicator.
+    zero_division : {"warn"} or float, default="warn"
+        Value returned when h2 is wrong on no sample (see :func:`btc_score`).
+
+    Returns
+    -------
+    score : float
+        BEC in [0, 1].
+
+    See Also
+    --------
+    btc_score : Backward trust compatibility.
+
+    Examples
+    --------
+    >>> from sklearn_bc import bec_score
+    >>> y_true = [0, 1, 1, 0, 1]
+    >>> y_ref = [0, 1, 0, 0, 0]   # h1 wrong on samples 2, 4
+    >>> y_pred = [0, 0, 1, 0, 0]  # h2 wrong on samples 1, 4
+    >>> bec_score(y_true, y_ref, y_pred)  # of h2's 2 errors, 1 is old
+    0.5
+    """
+    zero_division = _check_zero_division(zero_division)
+    ref_right, pred_right, w = _check_compatibility_inputs(
+        y_true, y_ref, y_pred, sample_weight
+    )
+    return _divide(
+        w[~ref_right & ~pred_right].sum(),
+        w[~pred_right].sum(),
+        zero_division,
+        "BEC",
+        "the new model is wrong on no sample",
+    )
+
+
+def negative_flip_rate(
+    y_true, y_ref, y_pred, *, sample_weight=None, zero_division="warn"
+):
+    """Share of all samples that h1 got right and h2 gets wrong (new errors).
+
+    ``NFR = sum w[r == y & p != y] / sum w``; it equals
+    ``accuracy(h1) * (1 - BTC)``. Lower is better.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_ref : array-like of shape (n_samples,)
+        Labels predicted by the reference (old) model h1.
+    y_pred : array-like of shape (n_samples,)
+        Labels predicted by the new model h2.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    zero_division : {"warn"} or float, default="warn"
+        Value returned for an empty input (or all-zero weights).
+
+    Returns
+    -------
+    rate : float
+
+    See Also
+    --------
+    positive_flip_rate : Share of samples whose error the update fixed.
+
+    Examples
+    --------
+    >>> from sklearn_bc import negative_flip_rate
+    >>> negative_flip_rate([0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 1, 0])
+    0.25
+    """
+    zero_division = _check_zero_division(zero_division)
+    ref_right, pred_right, w = _check_compatibility_inputs(
+        y_true, y_ref, y_pred, sample_weight
+    )
+    return _divide(
+        w[ref_right & ~pred_right].sum(),
+        w.sum(),
+        zero_division,
+        "NFR",
+        "the input is empty",
+    )
+
+
+def positive_flip_rate(
+    y_true, y_ref, y_pred, *, sample_weight=None, zero_division="warn"
+):
+    """Share of all samples that h1 got wrong and h2 gets right (fixed errors).
+
+    ``PFR = sum w[r != y & p == y] / sum w``. Higher is better, and
+    ``accuracy(h2) - accuracy(h1) = PFR - NFR``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_ref : array-like of shape (n_samples,)
+        Labels predicted by the reference (old) model h1.
+    y_pred : array-like of shape (n_samples,)
+        Labels predicted by the new model h2.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    zero_division : {"warn"} or float, default="warn"
+        Value returned for an empty input (or all-zero weights).
+
+    Returns
+    -------
+    rate : float
+
+    See Also
+    --------
+    negative_flip_rate : Share of samples that became new errors.
+
+    Examples
+    --------
+    >>> from sklearn_bc import positive_flip_rate
+    >>> positive_flip_rate([0, 1, 1, 0], [0, 1, 0, 0], [0, 0, 1, 0])
+    0.25
+    """
+    zero_division = _check_zero_division(zero_division)
+    ref_right, pred_right, w = _check_compatibility_inputs(
+        y_true, y_ref, y_pred, sample_weight
+    )
+    return _divide(
+        w[~ref_right & pred_right].sum(),
+        w.sum(),
+        zero_division,
+        "PFR",
+        "the input is empty",
+    )
+
+
+def _report_row(scope, value, ref_right, pred_right, w):
+    total = w.sum()
+    ref_total = w[ref_right].sum()
+    wrong_total = w[~pred_right].sum()
+    nan = float("nan")
+
+    def ratio(num, den):
+        return float(num / den) if den > 0 else nan
+
+    return {
+        "scope": scope,
+        "value": value,
+        "n": int(ref_right.shape[0]),
+        "accuracy_ref": ratio(ref_total, total),
+        "accuracy": ratio(w[pred_right].sum(), total),
+        "btc": ratio(w[ref_right & pred_right].sum(), ref_total),
+        "bec": ratio(w[~ref_right & ~pred_right].sum(), wrong_total),
+        "nfr": ratio(w[ref_right & ~pred_right].sum(), total),
+        "pfr": ratio(w[~ref_right & pred_right].sum(), total),
+        "new_errors": int(np.count_nonzero(ref_right & ~pred_right)),
+        "fixed_errors": int(np.count_nonzero(~ref_right & pred_right)),
+    }
+
+
+def compatibility_report(y_true, y_ref, y_pred, *, groups=None, sample_weight=None):
+    """Tidy table of compatibility metrics: overall, per class and per group.
+
+    Answers questions such as "the update is more accurate overall, but is it
+    still trustworthy for elderly patients?": pass the age band as ``groups``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_ref : array-like of shape (n_samples,)
+        Labels predicted by the reference (old) model h1.
+    y_pred : array-like of shape (n_samples,)
+        Labels predicted by the new model h2.
+    groups : array-like of shape (n_samples,), default=None
+        A group value per sample (e.g. an age band); one row per distinct
+        value is added.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights for the ratios (``n``, ``new_errors`` and
+        ``fixed_errors`` stay plain counts).
+
+    Returns
+    -------
+    report : pandas.DataFrame
+        One row for all samples (``scope == "overall"``), one per true class
+        (``scope == "class"``) and one per group value (``scope ==
+        "group"``). Columns: ``scope``, ``value``, ``n``, ``accuracy_ref``,
+        ``accuracy``, ``btc``, ``bec``, ``nfr``, ``pfr``, ``new_errors``
+        (h1 right, h2 wrong) and ``fixed_errors`` (h1 wrong, h2 right).
+        Ratios that are undefined on a subset (e.g. BTC where h1 is never
+        right) are NaN.
+
+    See Also
+    --------
+    btc_score, bec_score, negative_flip_rate, positive_flip_rate
+
+    Examples
+    --------
+    >>> from sklearn_bc import compatibility_report
+    >>> report = compatibility_report(
+    ...     ["a", "b", "b", "a"], ["a", "b", "a", "a"], ["a", "a", "b", "a"],
+    ...     groups=["old", "old", "young", "young"],
+    ... )
+    >>> report[["scope", "value", "n", "btc", "new_errors"]]
+         scope    value  n       btc  new_errors
+    0  overall      all  4  0.666667           1
+    1    class        a  2  1.000000           0
+    2    class        b  2  0.000000           1
+    3    group      old  2  0.500000           1
+    4    group    young  2  1.000000           0
+    """
+    ref_right, pred_right, w = _check_compatibility_inputs(
+        y_true, y_ref, y_pred, sample_weight
+    )
+    y_true = _check_labels(y_true, "y_true")
+    rows = [_report_row("overall", "all", ref_right, pred_right, w)]
+    for label in np.unique(y_true):
+        mask = y_true == label
+        rows.append(_report_row("class", label, ref_right[mask], pred_right[mask], w[mask]))
+    if groups is not None:
+        groups = column_or_1d(np.asarray(groups, dtype=object))
+        if groups.shape[0] != ref_right.shape[0]:
+            raise ValueError(
+                f"groups has {groups.shape[0]} entries but the labels have "
+                f"{ref_right.shape[0]} samples."
+            )
+        if pd.isna(groups).any():
+            raise ValueError("groups contains missing values (NaN or None).")
+        for value in pd.unique(groups):
+            mask = groups == value
+            rows.append(
+                _report_row("group", value, ref_right[mask], pred_right[mask], w[mask])
+            )
+        # order the group rows by value where the values can be sorted
+        try:
+            group_rows = sorted(
+                (r for r in rows if r["scope"] == "group"), key=lambda r: r["value"]
+            )
+            rows = [r for r in rows if r["scope"] != "group"] + group_rows
+        except TypeError:
+            pass
+    report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    report["value"] = report["value"].astype(object)
+    return report
