@@ -55,7 +55,11 @@ class ArrayDataset(torch.utils.data.Dataset):
         if self.y is not None:
             y = self.y[index]
         else:  # skorch expects a target; a placeholder when predicting
-            y = torch.zeros(len(index), dtype=torch.long) if batched else torch.tensor(0)
+            y = (
+                torch.zeros(len(index), dtype=torch.long)
+                if batched
+                else torch.tensor(0)
+            )
         return X, y
 
 

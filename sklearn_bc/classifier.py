@@ -1,4 +1,4 @@
-"""BackwardCompatibleClassifier: a skorch classifier trained with a compatibility loss."""
+"""BackwardCompatibleClassifier: a skorch classifier with a compatibility loss."""
 
 from __future__ import annotations
 
@@ -174,7 +174,11 @@ class BackwardCompatibleClassifier(NeuralNetClassifier):
         **kwargs,
     ):
         super().__init__(
-            module, criterion=criterion, train_split=train_split, classes=classes, **kwargs
+            module,
+            criterion=criterion,
+            train_split=train_split,
+            classes=classes,
+            **kwargs,
         )
         self.reference = reference
         self.dissonance = dissonance
@@ -229,7 +233,9 @@ class BackwardCompatibleClassifier(NeuralNetClassifier):
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             (
                 "valid_acc",
-                EpochScoring(_encoded_accuracy, name="valid_acc", lower_is_better=False),
+                EpochScoring(
+                    _encoded_accuracy, name="valid_acc", lower_is_better=False
+                ),
             ),
             ("print_log", PrintLog()),
         ]
@@ -310,7 +316,10 @@ class BackwardCompatibleClassifier(NeuralNetClassifier):
         )
 
     def _get_predict_nonlinearity(self):
-        if isinstance(self.predict_nonlinearity, str) and self.predict_nonlinearity == "auto":
+        if (
+            isinstance(self.predict_nonlinearity, str)
+            and self.predict_nonlinearity == "auto"
+        ):
             self.check_is_fitted()
             return _NONLINEARITY[self.base_loss]
         return super()._get_predict_nonlinearity()
@@ -437,7 +446,12 @@ class BackwardCompatibleClassifier(NeuralNetClassifier):
         """
         self.check_is_fitted()
         X = validate_data(
-            self, X, reset=False, dtype=np.float32, allow_nd=True, ensure_all_finite=True
+            self,
+            X,
+            reset=False,
+            dtype=np.float32,
+            allow_nd=True,
+            ensure_all_finite=True,
         )
         return super().predict_proba(X)
 

@@ -51,21 +51,26 @@ def _check_batch(h2_output, y, h1_proba, h1_correct, base):
     if y.ndim != 1:
         raise ValueError(f"y must be 1-d class indices; got shape {tuple(y.shape)}.")
     if base == "binary_cross_entropy":
-        if not (h2_output.ndim == 1 or (h2_output.ndim == 2 and h2_output.shape[1] == 1)):
+        if not (
+            h2_output.ndim == 1 or (h2_output.ndim == 2 and h2_output.shape[1] == 1)
+        ):
             raise ValueError(
                 "h2_output must hold one logit per sample, shape (n,) or (n, 1), for "
                 f"base='binary_cross_entropy'; got shape {tuple(h2_output.shape)}."
             )
     elif h2_output.ndim != 2:
         raise ValueError(
-            f"h2_output must have shape (n_samples, n_classes); got {tuple(h2_output.shape)}."
+            "h2_output must have shape (n_samples, n_classes); "
+            f"got {tuple(h2_output.shape)}."
         )
     if h2_output.shape[0] != n:
         raise ValueError(
             f"h2_output has {h2_output.shape[0]} rows but y has {n} entries."
         )
     if h1_proba.shape[0] != n:
-        raise ValueError(f"h1_proba has {h1_proba.shape[0]} rows but y has {n} entries.")
+        raise ValueError(
+            f"h1_proba has {h1_proba.shape[0]} rows but y has {n} entries."
+        )
     if base != "binary_cross_entropy" and h1_proba.shape != h2_output.shape:
         raise ValueError(
             f"h1_proba has shape {tuple(h1_proba.shape)} but h2_output has shape "
@@ -86,6 +91,7 @@ class _CompatibilityLoss(nn.Module):
         self.base = _check_choice(base, BASE_LOSSES, "base")
 
     def extra_repr(self):
+        """Describe the loss's settings in its repr."""
         return f"lambda_c={self.lambda_c}, base={self.base!r}"
 
     def _dissonance_target(self, y, h1_proba, n_classes):
@@ -140,16 +146,20 @@ class _CompatibilityLoss(nn.Module):
     @staticmethod
     def _categorical_loss(h2_output, y, target, dissonance_weight, base):
         n = y.shape[0]
-        log_proba = F.log_softmax(h2_output, dim=1) if base == "cross_entropy" else h2_output
+        log_proba = (
+            F.log_softmax(h2_output, dim=1) if base == "cross_entropy" else h2_output
+        )
         if target is None:
             # l(h2, y) on every row: one gather with per-row weights
             weight = 1.0 / n + dissonance_weight
             return -(weight * log_proba.gather(1, y.long()[:, None]).squeeze(1)).sum()
         # one soft-target cross-entropy: onehot(y)/n + dissonance_weight * t
         soft = dissonance_weight[:, None] * target
-        soft = soft.index_put((torch.arange(n, device=y.device), y.long()),
-                              torch.full((n,), 1.0 / n, dtype=soft.dtype, device=soft.device),
-                              accumulate=True)
+        soft = soft.index_put(
+            (torch.arange(n, device=y.device), y.long()),
+            torch.full((n,), 1.0 / n, dtype=soft.dtype, device=soft.device),
+            accumulate=True,
+        )
         loss = -(soft * log_proba).sum()
         if base == "kl_div":
             # KL(t || h2) = CE(t, h2) - H(t); the entropy term only matters for D
@@ -162,11 +172,15 @@ class _CompatibilityLoss(nn.Module):
         y = y.to(h2_logit.dtype)
         if target is None:
             weight = 1.0 / n + dissonance_weight
-            return F.binary_cross_entropy_with_logits(h2_logit, y, weight=weight, reduction="sum")
+            return F.binary_cross_entropy_with_logits(
+                h2_logit, y, weight=weight, reduction="sum"
+            )
         # BCE is linear in its target, so the two terms merge into one call
         weight = 1.0 / n + dissonance_weight
         merged = (y / n + dissonance_weight * target) / weight
-        loss = F.binary_cross_entropy_with_logits(h2_logit, merged, weight=weight, reduction="sum")
+        loss = F.binary_cross_entropy_with_logits(
+            h2_logit, merged, weight=weight, reduction="sum"
+        )
         return loss
 
 
@@ -266,6 +280,7 @@ class StrictImitationLoss(_CompatibilityLoss):
         self.target = _check_choice(target, IMITATION_TARGETS, "target")
 
     def extra_repr(self):
+        """Describe the loss's settings in its repr."""
         return super().extra_repr() + f", target={self.target!r}"
 
     def _dissonance_target(self, y, h1_proba, h1_labels):

@@ -62,8 +62,7 @@ def _check_zero_division(zero_division):
     if isinstance(zero_division, numbers.Real) and not isinstance(zero_division, bool):
         return float(zero_division)
     raise ValueError(
-        "zero_division must be 'warn', a real number or np.nan; "
-        f"got {zero_division!r}."
+        f"zero_division must be 'warn', a real number or np.nan; got {zero_division!r}."
     )
 
 
@@ -402,7 +401,9 @@ def compatibility_report(y_true, y_ref, y_pred, *, groups=None, sample_weight=No
     rows = [_report_row("overall", "all", ref_right, pred_right, w)]
     for label in np.unique(y_true):
         mask = y_true == label
-        rows.append(_report_row("class", label, ref_right[mask], pred_right[mask], w[mask]))
+        rows.append(
+            _report_row("class", label, ref_right[mask], pred_right[mask], w[mask])
+        )
     if groups is not None:
         groups = column_or_1d(np.asarray(groups, dtype=object))
         if groups.shape[0] != ref_right.shape[0]:

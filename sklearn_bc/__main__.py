@@ -1,0 +1,27 @@
+"""Command line: ``python -m sklearn_bc demo --output DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv=None):
+    """Run the command line interface."""
+    parser = argparse.ArgumentParser(prog="python -m sklearn_bc")
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo", help="end-to-end compatibility analysis on the digits data set"
+    )
+    demo.add_argument("--output", default="demo-output", help="output folder")
+    demo.add_argument("--max-epochs", type=int, default=40)
+    demo.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    from .demo import run_demo
+
+    run_demo(args.output, max_epochs=args.max_epochs, random_state=args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
