@@ -47,6 +47,8 @@ def _check_labels(y, name):
     y = column_or_1d(np.asarray(y) if not hasattr(y, "iloc") else y.to_numpy())
     if y.size == 0:
         return y
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} contains NaN or infinity.")
     target_type = type_of_target(y, input_name=name)
     if target_type not in _LABEL_TARGET_TYPES:
         raise ValueError(
