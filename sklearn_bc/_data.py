@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler
 
@@ -37,7 +38,8 @@ class ArrayDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, X, y=None, h1_proba=None, h1_correct=None):
-        self.X = torch.as_tensor(X)
+        # torch cannot wrap a read-only array (e.g. a joblib memmap) without a copy
+        self.X = torch.as_tensor(np.require(X, requirements="W"))
         self.y = None if y is None else torch.as_tensor(y)
         self.h1_proba = None if h1_proba is None else torch.as_tensor(h1_proba)
         self.h1_correct = None if h1_correct is None else torch.as_tensor(h1_correct)

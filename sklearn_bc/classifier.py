@@ -466,7 +466,8 @@ class BackwardCompatibleClassifier(NeuralNetClassifier):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def check_is_fitted(self, attributes=None, *args, **kwargs):
         """Raise :class:`sklearn.exceptions.NotFittedError` unless fitted."""

@@ -1,0 +1,369 @@
+"""BackwardCompatibleClassifier: training, sklearn citizenship, reference safety."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import fingerprint, torch_state
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from skorch import NeuralNetClassifier
+from skorch.dataset import ValidSplit
+from torch import nn
+
+from sklearn_bc import BackwardCompatibleClassifier, btc_score
+from sklearn_bc.modules import MLPModule
+
+
+def make_net(reference, **params):
+    defaults = dict(
+        module=MLPModule,
+        module__n_features=64,
+        module__n_classes=10,
+        module__hidden=(32,),
+        optimizer=torch.optim.Adam,
+        lr=0.01,
+        max_epochs=3,
+        batch_size=64,
+        train_split=None,
+        verbose=0,
+    )
+    defaults.update(params)
+    return BackwardCompatibleClassifier(reference=reference, **defaults)
+
+
+def test_fit_predict_and_proba(digits, fitted_h1):
+    X, y, X_test, y_test = digits
+    net = make_net(fitted_h1).fit(X, y)
+    proba = net.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(net.predict(X_test), net.classes_[proba.argmax(1)])
+    assert np.mean(net.predict(X_test) == y_test) > 0.8
+    assert net.n_features_in_ == 64
+
+
+def test_lambda_c_raises_btc(digits):
+    X, y, X_test, y_test = digits
+    # a weak h1 and a noisy update: the setting where new errors appear
+    h1 = LogisticRegression(C=0.05, max_iter=2000).fit(X[:100], y[:100])
+    rng = np.random.RandomState(0)
+    noisy = y.copy()
+    flip = rng.rand(len(y)) < 0.25
+    noisy[flip] = (noisy[flip] + rng.randint(1, 10, flip.sum())) % 10
+    y_ref = h1.predict(X_test)
+    btc = {}
+    for lambda_c in (0.0, 1.0):
+        torch.manual_seed(0)
+        net = make_net(h1, lambda_c=lambda_c, max_epochs=15).fit(X, noisy)
+        btc[lambda_c] = btc_score(y_test, y_ref, net.predict(X_test))
+    assert btc[1.0] > btc[0.0] + 0.01
+
+
+def test_lambda_c_zero_is_plain_skorch_training(digits, fitted_h1):
+    X, y, X_test, _ = digits
+    common = dict(
+        module=MLPModule, module__n_features=64, module__n_classes=10,
+        module__hidden=(16,), max_epochs=2, batch_size=64, train_split=None,
+        verbose=0, lr=0.1,
+    )
+    torch.manual_seed(1)
+    plain = NeuralNetClassifier(criterion=nn.CrossEntropyLoss, **common).fit(X, y)
+    torch.manual_seed(1)
+    ours = BackwardCompatibleClassifier(reference=fitted_h1, lambda_c=0.0, **common)
+    ours.fit(X, y)
+    np.testing.assert_allclose(
+        ours.predict_proba(X_test), plain.predict_proba(X_test), rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("dissonance", ["new_error", "strict_imitation"])
+def test_reference_runs_once_per_fit(digits, fitted_h1, dissonance):
+    X, y, _, _ = digits
+
+    class CountingReference(LogisticRegression):
+        calls = 0
+
+        def predict_proba(self, X):
+            type(self).calls += 1
+            return super().predict_proba(X)
+
+    h1 = CountingReference(C=0.05, max_iter=2000).fit(X[:150], y[:150])
+    # internal validation split on: validation rows use the same cache
+    net = make_net(h1, dissonance=dissonance, max_epochs=4, train_split=ValidSplit(5, stratified=True))
+    net.fit(X, y)
+    assert CountingReference.calls == 1
+    assert len(net.history) == 4 and "valid_acc" in net.history[-1]
+
+
+def test_string_labels_and_dataframe(digits):
+    X, y, X_test, _ = digits
+    names = np.array([f"digit-{d}" for d in range(10)])
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(64)])
+    h1 = LogisticRegression(max_iter=2000).fit(frame.iloc[:200], names[y[:200]])
+    net = make_net(h1).fit(frame, names[y])
+    assert set(net.classes_) == set(names)
+    pred = net.predict(pd.DataFrame(X_test, columns=frame.columns))
+    assert pred.dtype.kind in "OU" and set(pred) <= set(names)
+    np.testing.assert_array_equal(net.feature_names_in_, frame.columns)
+
+
+def test_labels_subset_of_reference_classes(digits, fitted_h1):
+    # h2's training data lacks class 9: classes_ still follow the reference
+    X, y, _, _ = digits
+    keep = y != 9
+    net = make_net(fitted_h1).fit(X[keep], y[keep])
+    np.testing.assert_array_equal(net.classes_, np.arange(10))
+
+
+def test_validation_accuracy_uses_encoded_labels(digits):
+    X, y, _, _ = digits
+    names = np.array(list("abcdefghij"))
+    h1 = LogisticRegression(max_iter=2000).fit(X[:300], names[y[:300]])
+    net = make_net(h1, train_split=ValidSplit(5, stratified=True), max_epochs=5).fit(X, names[y])
+    assert net.history[-1, "valid_acc"] > 0.8
+
+
+def test_in_pipeline(digits, fitted_h1):
+    X, y, X_test, y_test = digits
+    pipe = make_pipeline(FunctionTransformer(lambda Z: Z * 1.0), make_net(fitted_h1))
+    pipe.fit(X, y)
+    assert np.mean(pipe.predict(X_test) == y_test) > 0.8
+
+
+def test_clone_keeps_fitted_reference(fitted_h1):
+    net = make_net(fitted_h1, lambda_c=0.3)
+    twin = clone(net)
+    assert twin.reference is fitted_h1  # shared, not unfitted by clone
+    assert twin.get_params()["lambda_c"] == 0.3
+    assert set(twin.get_params(deep=False)) == set(net.get_params(deep=False))
+
+
+def test_get_params_hides_and_set_params_refuses_reference_internals(fitted_h1):
+    net = make_net(fitted_h1)
+    assert not [k for k in net.get_params() if k.startswith("reference__")]
+    with pytest.raises(ValueError, match="reference model is never modified"):
+        net.set_params(reference__C=10.0)
+    assert fitted_h1.C == 0.05
+    net.set_params(lambda_c=0.9, dissonance="strict_imitation")
+    assert net.get_params()["lambda_c"] == 0.9
+
+
+def test_set_params_after_fit_rebuilds_loss(digits, fitted_h1):
+    X, y, _, _ = digits
+    net = make_net(fitted_h1, max_epochs=1).fit(X, y)
+    net.set_params(dissonance="strict_imitation", lambda_c=0.25)
+    assert type(net.criterion_).__name__ == "StrictImitationLoss"
+    assert net.criterion_.lambda_c == 0.25
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_grid_search_over_lambda_c(digits, fitted_h1, n_jobs):
+    X, y, _, _ = digits
+    before = fingerprint(fitted_h1)
+    search = GridSearchCV(
+        make_net(fitted_h1, max_epochs=2),
+        {"lambda_c": [0.0, 1.0], "dissonance": ["new_error", "strict_imitation"]},
+        cv=2,
+        n_jobs=n_jobs,
+    ).fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_estimator_.reference is fitted_h1
+    assert fingerprint(fitted_h1) == before
+
+
+def test_pickle_round_trip(digits, fitted_h1):
+    X, y, X_test, _ = digits
+    net = make_net(fitted_h1).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(loaded.predict(X_test), net.predict(X_test))
+    np.testing.assert_array_equal(
+        loaded.reference.predict(X_test), fitted_h1.predict(X_test)
+    )
+
+
+def test_sklearn_reference_never_modified(digits, fitted_h1):
+    X, y, _, _ = digits
+    before = fingerprint(fitted_h1)
+    net = make_net(fitted_h1, dissonance="strict_imitation").fit(X, y)
+    clone(net).fit(X, y)
+    pickle.loads(pickle.dumps(net)).partial_fit(X, y)
+    assert fingerprint(fitted_h1) == before
+
+
+def _torch_reference(X, y):
+    torch.manual_seed(3)
+    module = nn.Sequential(nn.Linear(64, 32), nn.Dropout(0.1), nn.ReLU(), nn.Linear(32, 10))
+    optimizer = torch.optim.Adam(module.parameters(), lr=0.01)
+    Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+    for _ in range(30):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(module(Xt), yt).backward()
+        optimizer.step()
+    return module
+
+
+@pytest.mark.parametrize("training_mode", [True, False])
+def test_torch_module_reference_never_modified(digits, training_mode):
+    X, y, X_test, y_test = digits
+    h1 = _torch_reference(X[:200], y[:200]).train(training_mode)
+    h1[0].weight.requires_grad_(False)  # an unusual flag that must survive too
+    before = torch_state(h1)
+    net = make_net(h1, dissonance="strict_imitation").fit(X, y)
+    assert torch_state(h1) == before
+    assert all(p is not q for p in h1.parameters() for q in net.module_.parameters())
+    # the optimizer holds only h2's parameters
+    optimized = {id(p) for group in net.optimizer_.param_groups for p in group["params"]}
+    assert not optimized & {id(p) for p in h1.parameters()}
+    clone(net).fit(X, y)
+    net.set_params(lambda_c=0.1)
+    assert torch_state(h1) == before
+    assert np.mean(net.predict(X_test) == y_test) > 0.8
+
+
+def test_torch_reference_output_width_must_match_classes(digits):
+    X, y, _, _ = digits
+    h1 = nn.Linear(64, 3)
+    with pytest.raises(ValueError, match="one logit per class"):
+        make_net(h1).fit(X, y)
+
+
+def test_torch_reference_survives_set_params_after_fit(digits):
+    X, y, _, _ = digits
+    h1 = _torch_reference(X[:200], y[:200])
+    net = make_net(h1, max_epochs=1).fit(X, y)
+    other = _torch_reference(X[:100], y[:100])
+    before = torch_state(other)
+    net.set_params(reference=other)
+    # not registered as a trainable skorch component
+    assert "reference" not in net.prefixes_
+    net.fit(X, y)
+    assert torch_state(other) == before
+
+
+def test_skorch_reference_never_modified(digits):
+    X, y, X_test, y_test = digits
+    h1 = NeuralNetClassifier(
+        MLPModule, module__n_features=64, module__n_classes=10,
+        criterion=nn.CrossEntropyLoss, max_epochs=5, lr=0.2, train_split=None,
+        verbose=0,
+    ).fit(X[:300], y[:300])
+    h1.module_.train()  # left in training mode by its owner
+    before = torch_state(h1.module_)
+    net = make_net(h1).fit(X, y)
+    assert torch_state(h1.module_) == before
+    assert np.mean(net.predict(X_test) == y_test) > 0.8
+
+
+def test_reference_proba_instead_of_reference(digits, fitted_h1):
+    X, y, X_test, _ = digits
+    proba = fitted_h1.predict_proba(X)
+    torch.manual_seed(0)
+    with_model = make_net(fitted_h1).fit(X, y)
+    torch.manual_seed(0)
+    with_proba = make_net(None).fit(X, y, reference_proba=proba)
+    np.testing.assert_allclose(
+        with_model.predict_proba(X_test), with_proba.predict_proba(X_test), atol=1e-6
+    )
+
+
+def test_reference_without_predict_proba_warns(digits):
+    from sklearn.linear_model import RidgeClassifier
+
+    X, y, _, _ = digits
+    h1 = RidgeClassifier().fit(X[:200], y[:200])
+    with pytest.warns(UserWarning, match="no predict_proba"):
+        make_net(h1, dissonance="strict_imitation", max_epochs=1).fit(X, y)
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"lambda_c": 1.5}, "lambda_c must be a float in \\[0, 1\\]"),
+        ({"lambda_c": -0.1}, "lambda_c must be a float in \\[0, 1\\]"),
+        ({"dissonance": "old_error"}, "dissonance must be one of"),
+        ({"base_loss": "hinge"}, "base_loss must be one of"),
+        ({"imitation_target": "warm"}, "imitation_target must be one of"),
+        ({"criterion": nn.NLLLoss}, "criterion must be None"),
+        ({"device": "quantum"}, "device must name a torch device"),
+    ],
+)
+def test_bad_parameters(digits, fitted_h1, params, match):
+    X, y, _, _ = digits
+    before = fingerprint(fitted_h1)
+    with pytest.raises(ValueError, match=match):
+        make_net(fitted_h1, **params).fit(X, y)
+    assert fingerprint(fitted_h1) == before
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA error")
+def test_cuda_requested_without_cuda(digits, fitted_h1):
+    X, y, _, _ = digits
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        make_net(fitted_h1, device="cuda").fit(X, y)
+
+
+def test_missing_and_unfitted_reference(digits):
+    X, y, _, _ = digits
+    with pytest.raises(ValueError, match="reference is required"):
+        make_net(None).fit(X, y)
+    with pytest.raises(NotFittedError, match="reference model LogisticRegression is not"):
+        make_net(LogisticRegression()).fit(X, y)
+    with pytest.raises(TypeError, match="reference must be a fitted classifier"):
+        make_net("h1").fit(X, y)
+
+
+def test_unseen_labels_and_class_mismatch(digits, fitted_h1):
+    X, y, _, _ = digits
+    y_bad = y.copy()
+    y_bad[0] = 11
+    with pytest.raises(ValueError, match="labels unseen by the reference model: \\[11\\]"):
+        make_net(fitted_h1).fit(X, y_bad)
+    with pytest.raises(ValueError, match="reference classes: \\[0, 1, 2.*new model classes"):
+        make_net(fitted_h1, classes=[0, 1, 2]).fit(X, y)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+def test_non_finite_input(digits, fitted_h1, value):
+    X, y, _, _ = digits
+    X = X.copy()
+    X[3, 5] = value
+    with pytest.raises(ValueError, match="Input X contains"):
+        make_net(fitted_h1).fit(X, y)
+
+
+def test_shapes_and_empty_input(digits, fitted_h1):
+    X, y, X_test, _ = digits
+    with pytest.raises(ValueError, match="0 sample"):
+        make_net(fitted_h1).fit(X[:0], y[:0])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        make_net(fitted_h1).fit(X, y[:-1])
+    net = make_net(fitted_h1, max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="X has 10 features"):
+        net.predict(X_test[:, :10])
+    with pytest.raises(ValueError, match="reference_proba must have shape"):
+        make_net(None).fit(X, y, reference_proba=np.ones((len(X), 3)))
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError):
+        make_net(None).predict(np.zeros((2, 64), dtype=np.float32))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_fit_with_cpu_reference(digits):
+    X, y, X_test, y_test = digits
+    h1 = _torch_reference(X[:200], y[:200])  # stays on the CPU
+    before = torch_state(h1)
+    net = make_net(h1, device="cuda", max_epochs=5).fit(X, y)
+    assert next(net.module_.parameters()).is_cuda
+    assert torch_state(h1) == before
+    assert np.mean(net.predict(X_test) == y_test) > 0.8
