@@ -10,7 +10,12 @@ import importlib
 
 import numpy as np
 
-from .._reference import _is_skorch_net, _is_torch_module, check_reference, reference_outputs
+from .._reference import (
+    _is_skorch_net,
+    _is_torch_module,
+    check_reference,
+    reference_outputs,
+)
 
 PLOT_EXTRA_HINT = "install the plotting extra with: pip install 'sklearn_bc[plot]'"
 

@@ -18,15 +18,16 @@ from ._base import (
     _score,
 )
 
-RESULTS_NOT_A_FRAME = "results must be a pandas DataFrame (the sweep's results); got {}."
+RESULTS_NOT_A_FRAME = (
+    "results must be a pandas DataFrame (the sweep's results); got {}."
+)
 RESULTS_EMPTY = "results is empty: the sweep produced no candidate to plot."
 RESULTS_MISSING_COLUMNS = (
     "results lacks the column(s) {missing} needed to plot x={x!r}, y={y!r} "
     "on the {split!r} split."
 )
 NOT_A_SEARCH = (
-    "search must be a fitted GridSearchCV (or another search with cv_results_); "
-    "got {}."
+    "search must be a fitted GridSearchCV (or another search with cv_results_); got {}."
 )
 NO_PREDICTIONS = "predictions must be a non-empty dict {label: y_pred}; got {!r}."
 
@@ -65,7 +66,7 @@ def _param_column(cv, name, estimator):
 
 
 def _cv_results_frame(search):
-    """The sweep's tidy results (columns used here only) from ``cv_results_``."""
+    """Build the sweep's tidy results (the columns used here) from ``cv_results_``."""
     cv = pd.DataFrame(search.cv_results_)
     estimator = getattr(search, "estimator", None)
     frame = pd.DataFrame(
@@ -227,8 +228,9 @@ class CompatibilityScatterDisplay:
                 f"lambda_c_as must be 'colorbar' or 'annotate'; got {lambda_c_as!r}."
             )
         fig, ax = _get_axes(ax, "CompatibilityScatterDisplay.plot")
-        mlines = _import_optional("matplotlib.lines", "CompatibilityScatterDisplay")
-        colors_mod = _import_optional("matplotlib.colors", "CompatibilityScatterDisplay")
+        caller = "CompatibilityScatterDisplay.plot"
+        mlines = _import_optional("matplotlib.lines", caller)
+        colors_mod = _import_optional("matplotlib.colors", caller)
 
         x = np.asarray(self.x_values, dtype=float)
         y = np.asarray(self.y_values, dtype=float)
@@ -256,7 +258,8 @@ class CompatibilityScatterDisplay:
             mask = series == name
             color, marker = f"C{k % 10}", _MARKERS[k % len(_MARKERS)]
             if self.errorbars_ is not None:
-                defaults = {"fmt": "none", "ecolor": color, "elinewidth": 1, "capsize": 2}
+                defaults = {"fmt": "none", "ecolor": color, "elinewidth": 1}
+                defaults["capsize"] = 2
                 self.errorbars_[name] = ax.errorbar(
                     x[mask],
                     y[mask],
@@ -282,7 +285,7 @@ class CompatibilityScatterDisplay:
                 )
             )
             if self.annotations_ is not None:
-                for xi, yi, li in zip(x[mask], y[mask], lam[mask]):
+                for xi, yi, li in zip(x[mask], y[mask], lam[mask], strict=True):
                     self.annotations_.append(
                         ax.annotate(
                             f"λ={li:g}",
@@ -406,11 +409,9 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
         else:
             pareto = _pareto_mask(x_values, y_values, METRICS[x][1], METRICS[y][1])
         reference = column(f"mean_{split}_reference_accuracy")
-        reference_score = (
-            float(np.nanmean(reference))
-            if y == "accuracy" and reference is not None and not np.all(np.isnan(reference))
-            else None
-        )
+        reference_score = None
+        if y == "accuracy" and reference is not None and np.any(~np.isnan(reference)):
+            reference_score = float(np.nanmean(reference))
         display = cls(
             x_values=x_values,
             y_values=y_values,
@@ -520,16 +521,16 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
         _check_metric(y, "y")
         if not isinstance(predictions, Mapping) or not predictions:
             raise ValueError(NO_PREDICTIONS.format(predictions))
+        preds = list(predictions.values())
         _check_same_length(
             y_true=y_true,
             y_ref=y_ref,
             **{f"predictions[{label!r}]": p for label, p in predictions.items()},
         )
-        points = [
-            (_score(x, y_true, y_ref, p, sample_weight), _score(y, y_true, y_ref, p, sample_weight))
-            for p in predictions.values()
-        ]
-        x_values, y_values = (np.array(v, dtype=float) for v in zip(*points))
+        x_values, y_values = (
+            np.array([_score(m, y_true, y_ref, p, sample_weight) for p in preds])
+            for m in (x, y)
+        )
         reference_score = (
             _score("accuracy", y_true, y_ref, y_ref, sample_weight)
             if y == "accuracy"
