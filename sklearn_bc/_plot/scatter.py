@@ -29,7 +29,7 @@ RESULTS_MISSING_COLUMNS = (
 NOT_A_SEARCH = (
     "search must be a fitted GridSearchCV (or another search with cv_results_); got {}."
 )
-NO_PREDICTIONS = "predictions must be a non-empty dict {label: y_pred}; got {!r}."
+NO_PREDICTIONS = "predictions must be a non-empty dict {{label: y_pred}}; got {!r}."
 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
