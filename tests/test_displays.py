@@ -596,3 +596,72 @@ def test_write_display_pngs(pyplot, tmp_path, with_results):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # no figure left open in pyplot
     assert pyplot.get_fignums() == []
+
+
+# -- every constructor: returns the display, draws on the given axes
+def _scatter_search():
+    results = _results()
+    cv_results = {
+        "param_dissonance": np.ma.masked_array(results["dissonance"].to_numpy()),
+        "param_lambda_c": np.ma.masked_array(results["lambda_c"].to_numpy()),
+    }
+    for column in results.columns:
+        if column.startswith(("mean_", "std_")):
+            cv_results[column] = results[column].to_numpy()
+    return SimpleNamespace(cv_results_=cv_results, estimator=None)
+
+
+CONSTRUCTORS = {
+    "scatter.from_results": lambda ax: CompatibilityScatterDisplay.from_results(
+        _results(), ax=ax
+    ),
+    "scatter.from_cv_results": lambda ax: CompatibilityScatterDisplay.from_cv_results(
+        _scatter_search(), ax=ax
+    ),
+    "scatter.from_predictions": lambda ax: CompatibilityScatterDisplay.from_predictions(
+        VENN_TRUE, VENN_REF, {"h2": VENN_PRED}, ax=ax
+    ),
+    "venn.from_predictions": lambda ax: ErrorVennDisplay.from_predictions(
+        VENN_TRUE, VENN_REF, VENN_PRED, ax=ax
+    ),
+    "venn.from_estimator": lambda ax: _build(
+        ErrorVennDisplay, "from_estimator", VENN_TRUE, VENN_REF, VENN_PRED, ax=ax
+    ),
+    "histogram.from_predictions": lambda ax: (
+        IncompatibilityHistogramDisplay.from_predictions(
+            HIST_TRUE, HIST_REF, HIST_PRED, ax=ax
+        )
+    ),
+    "histogram.from_estimator": lambda ax: _build(
+        IncompatibilityHistogramDisplay,
+        "from_estimator",
+        HIST_TRUE,
+        HIST_REF,
+        HIST_PRED,
+        ax=ax,
+    ),
+    "groups.from_predictions": lambda ax: GroupCompatibilityDisplay.from_predictions(
+        GROUP_TRUE, GROUP_REF, GROUP_PRED, groups=GROUPS, ax=ax
+    ),
+    "groups.from_estimator": lambda ax: _build(
+        GroupCompatibilityDisplay,
+        "from_estimator",
+        GROUP_TRUE,
+        GROUP_REF,
+        GROUP_PRED,
+        groups=GROUPS,
+        ax=ax,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CONSTRUCTORS))
+def test_constructors_draw_on_given_axes(pyplot, name):
+    fig, ax = pyplot.subplots()
+    display = CONSTRUCTORS[name](ax)
+    assert display.ax_ is ax
+    assert display.figure_ is fig
+    # plotting again on new axes re-creates the artists there
+    _, other = pyplot.subplots()
+    assert display.plot(ax=other) is display
+    assert display.ax_ is other
