@@ -304,7 +304,9 @@ def test_scatter_from_predictions_hand_computed(pyplot):
     assert_allclose(display.scatter_["A"].get_offsets(), [[0.75, 5 / 6]])
     assert_allclose(display.scatter_["B"].get_offsets(), [[1.0, 1.0]])
     assert_allclose(display.reference_line_.get_ydata(), [4 / 6, 4 / 6])
-    assert_allclose(display.pareto_line_.get_xdata(), [1.0])
+    # B dominates A: a front of one point is not drawn
+    assert_allclose(display.pareto, [False, True])
+    assert display.pareto_line_ is None
     legend = [text.get_text() for text in display.legend_.get_texts()]
     assert legend[:2] == ["A", "B"]
     assert display.colorbar_ is None

@@ -124,7 +124,7 @@ class CompatibilityScatterDisplay:
     reference_line_ : matplotlib Line2D or None
         The reference model's score.
     pareto_line_ : matplotlib Line2D or None
-        The Pareto front.
+        The Pareto front; None when it is not drawn or has a single point.
     legend_ : matplotlib Legend
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
@@ -205,7 +205,7 @@ class CompatibilityScatterDisplay:
             series then differ by marker and edge colour), or as a text next
             to each marker (the series then differ by marker and fill colour).
         show_pareto : bool, default=True
-            Draw the Pareto front (when known).
+            Draw the Pareto front (when known and of two points or more).
         show_errorbars : bool, default=True
             Draw the standard deviations as error bars (when known).
         cmap : str or matplotlib Colormap, default="viridis"
@@ -316,7 +316,8 @@ class CompatibilityScatterDisplay:
             handles.append(self.reference_line_)
 
         self.pareto_line_ = None
-        if show_pareto and self.pareto is not None and np.any(self.pareto):
+        # a front of one point is no line; the legend would list an invisible one
+        if show_pareto and self.pareto is not None and np.sum(self.pareto) > 1:
             front = np.asarray(self.pareto, dtype=bool)
             order = np.argsort(x[front], kind="stable")
             defaults = {
