@@ -5,6 +5,10 @@ and a scikit-learn/skorch estimator that trains a new model h2 to stay
 compatible with a fitted reference model h1.
 """
 
+from ._plot.groups import GroupCompatibilityDisplay
+from ._plot.histogram import IncompatibilityHistogramDisplay
+from ._plot.scatter import CompatibilityScatterDisplay
+from ._plot.venn import ErrorVennDisplay
 from .classifier import BackwardCompatibleClassifier
 from .losses import NewErrorLoss, StrictImitationLoss
 from .metrics import (
@@ -19,6 +23,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackwardCompatibleClassifier",
+    "CompatibilityScatterDisplay",
+    "ErrorVennDisplay",
+    "GroupCompatibilityDisplay",
+    "IncompatibilityHistogramDisplay",
     "NewErrorLoss",
     "StrictImitationLoss",
     "bec_score",

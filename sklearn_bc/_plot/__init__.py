@@ -1,0 +1,1 @@
+"""Displays following scikit-learn's plotting API (matplotlib imported lazily)."""
