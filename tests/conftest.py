@@ -17,7 +17,9 @@ def torch_state(module):
     """Everything about a torch module that must survive untouched."""
     return {
         "weights": hashlib.sha256(
-            b"".join(t.detach().cpu().numpy().tobytes() for t in module.state_dict().values())
+            b"".join(
+                t.detach().cpu().numpy().tobytes() for t in module.state_dict().values()
+            )
         ).hexdigest(),
         "modes": [m.training for m in module.modules()],
         "requires_grad": [p.requires_grad for p in module.parameters()],
@@ -41,4 +43,3 @@ def fitted_h1(digits):
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
-    np.random.seed(0)

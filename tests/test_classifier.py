@@ -69,9 +69,15 @@ def test_lambda_c_raises_btc(digits):
 def test_lambda_c_zero_is_plain_skorch_training(digits, fitted_h1):
     X, y, X_test, _ = digits
     common = dict(
-        module=MLPModule, module__n_features=64, module__n_classes=10,
-        module__hidden=(16,), max_epochs=2, batch_size=64, train_split=None,
-        verbose=0, lr=0.1,
+        module=MLPModule,
+        module__n_features=64,
+        module__n_classes=10,
+        module__hidden=(16,),
+        max_epochs=2,
+        batch_size=64,
+        train_split=None,
+        verbose=0,
+        lr=0.1,
     )
     torch.manual_seed(1)
     plain = NeuralNetClassifier(criterion=nn.CrossEntropyLoss, **common).fit(X, y)
@@ -96,7 +102,12 @@ def test_reference_runs_once_per_fit(digits, fitted_h1, dissonance):
 
     h1 = CountingReference(C=0.05, max_iter=2000).fit(X[:150], y[:150])
     # internal validation split on: validation rows use the same cache
-    net = make_net(h1, dissonance=dissonance, max_epochs=4, train_split=ValidSplit(5, stratified=True))
+    net = make_net(
+        h1,
+        dissonance=dissonance,
+        max_epochs=4,
+        train_split=ValidSplit(5, stratified=True),
+    )
     net.fit(X, y)
     assert CountingReference.calls == 1
     assert len(net.history) == 4 and "valid_acc" in net.history[-1]
@@ -126,7 +137,9 @@ def test_validation_accuracy_uses_encoded_labels(digits):
     X, y, _, _ = digits
     names = np.array(list("abcdefghij"))
     h1 = LogisticRegression(max_iter=2000).fit(X[:300], names[y[:300]])
-    net = make_net(h1, train_split=ValidSplit(5, stratified=True), max_epochs=5).fit(X, names[y])
+    net = make_net(h1, train_split=ValidSplit(5, stratified=True), max_epochs=5).fit(
+        X, names[y]
+    )
     assert net.history[-1, "valid_acc"] > 0.8
 
 
@@ -199,7 +212,9 @@ def test_sklearn_reference_never_modified(digits, fitted_h1):
 
 def _torch_reference(X, y):
     torch.manual_seed(3)
-    module = nn.Sequential(nn.Linear(64, 32), nn.Dropout(0.1), nn.ReLU(), nn.Linear(32, 10))
+    module = nn.Sequential(
+        nn.Linear(64, 32), nn.Dropout(0.1), nn.ReLU(), nn.Linear(32, 10)
+    )
     optimizer = torch.optim.Adam(module.parameters(), lr=0.01)
     Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
     for _ in range(30):
@@ -219,7 +234,9 @@ def test_torch_module_reference_never_modified(digits, training_mode):
     assert torch_state(h1) == before
     assert all(p is not q for p in h1.parameters() for q in net.module_.parameters())
     # the optimizer holds only h2's parameters
-    optimized = {id(p) for group in net.optimizer_.param_groups for p in group["params"]}
+    optimized = {
+        id(p) for group in net.optimizer_.param_groups for p in group["params"]
+    }
     assert not optimized & {id(p) for p in h1.parameters()}
     clone(net).fit(X, y)
     net.set_params(lambda_c=0.1)
@@ -250,8 +267,13 @@ def test_torch_reference_survives_set_params_after_fit(digits):
 def test_skorch_reference_never_modified(digits):
     X, y, X_test, y_test = digits
     h1 = NeuralNetClassifier(
-        MLPModule, module__n_features=64, module__n_classes=10,
-        criterion=nn.CrossEntropyLoss, max_epochs=5, lr=0.2, train_split=None,
+        MLPModule,
+        module__n_features=64,
+        module__n_classes=10,
+        criterion=nn.CrossEntropyLoss,
+        max_epochs=5,
+        lr=0.2,
+        train_split=None,
         verbose=0,
     ).fit(X[:300], y[:300])
     h1.module_.train()  # left in training mode by its owner
@@ -314,7 +336,9 @@ def test_missing_and_unfitted_reference(digits):
     X, y, _, _ = digits
     with pytest.raises(ValueError, match="reference is required"):
         make_net(None).fit(X, y)
-    with pytest.raises(NotFittedError, match="reference model LogisticRegression is not"):
+    with pytest.raises(
+        NotFittedError, match="reference model LogisticRegression is not"
+    ):
         make_net(LogisticRegression()).fit(X, y)
     with pytest.raises(TypeError, match="reference must be a fitted classifier"):
         make_net("h1").fit(X, y)
@@ -324,9 +348,13 @@ def test_unseen_labels_and_class_mismatch(digits, fitted_h1):
     X, y, _, _ = digits
     y_bad = y.copy()
     y_bad[0] = 11
-    with pytest.raises(ValueError, match="labels unseen by the reference model: \\[11\\]"):
+    with pytest.raises(
+        ValueError, match="labels unseen by the reference model: \\[11\\]"
+    ):
         make_net(fitted_h1).fit(X, y_bad)
-    with pytest.raises(ValueError, match="reference classes: \\[0, 1, 2.*new model classes"):
+    with pytest.raises(
+        ValueError, match="reference classes: \\[0, 1, 2.*new model classes"
+    ):
         make_net(fitted_h1, classes=[0, 1, 2]).fit(X, y)
 
 
