@@ -395,3 +395,20 @@ def test_cuda_fit_with_cpu_reference(digits):
     assert next(net.module_.parameters()).is_cuda
     assert torch_state(h1) == before
     assert np.mean(net.predict(X_test) == y_test) > 0.8
+
+
+def test_batches_are_fetched_whole_and_fallback_loader_agrees(digits, fitted_h1):
+    from torch.utils.data import BatchSampler
+
+    X, y, X_test, _ = digits
+    net = make_net(fitted_h1, max_epochs=2).fit(X, y)
+    loader = net.get_iterator(net.get_dataset(X_test), training=False)
+    assert isinstance(loader.sampler, BatchSampler)
+    # an iterator option we do not handle falls back to skorch's own loader
+    torch.manual_seed(0)
+    fast = make_net(fitted_h1, max_epochs=2).fit(X, y)
+    torch.manual_seed(0)
+    slow = make_net(fitted_h1, max_epochs=2, iterator_train__num_workers=0).fit(X, y)
+    np.testing.assert_allclose(
+        fast.predict_proba(X_test), slow.predict_proba(X_test), rtol=1e-5, atol=1e-6
+    )
