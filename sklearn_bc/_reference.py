@@ -170,7 +170,7 @@ def check_reference_classes(ref_classes, classes):
     ref_classes = np.asarray(ref_classes)
     classes = np.asarray(classes)
     same = ref_classes.shape == classes.shape and all(
-        a == b for a, b in zip(ref_classes.tolist(), classes.tolist())
+        a == b for a, b in zip(ref_classes.tolist(), classes.tolist(), strict=True)
     )
     if not same:
         raise ValueError(
