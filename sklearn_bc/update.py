@@ -279,7 +279,11 @@ class BackwardCompatibleUpdate(
         )
         check_classification_targets(y)
         sample_weight = _check_sample_weight(
-            sample_weight, X_checked, dtype=np.float64, ensure_non_negative=True
+            sample_weight,
+            X_checked,
+            dtype=np.float64,
+            ensure_non_negative=True,
+            allow_all_zero_weights=True,  # rejected below, naming the argument
         )
         if not sample_weight.sum() > 0:
             raise ValueError("sample_weight must have a positive sum; got all zeros.")
