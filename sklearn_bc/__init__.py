@@ -1,8 +1,9 @@
 """sklearn_bc: update a classifier without breaking the trust placed in the old one.
 
-Metrics of backward compatibility (BTC, BEC, flip rates), dissonance losses
-and a scikit-learn/skorch estimator that trains a new model h2 to stay
-compatible with a fitted reference model h1.
+Metrics of backward compatibility (BTC, BEC, flip rates), dissonance losses,
+a scikit-learn/skorch estimator and a meta-estimator for any learner that
+takes sample_weight, which train a new model h2 to stay compatible with a
+fitted reference model h1.
 """
 
 from ._plot.groups import GroupCompatibilityDisplay
@@ -18,11 +19,13 @@ from .metrics import (
     negative_flip_rate,
     positive_flip_rate,
 )
+from .update import BackwardCompatibleUpdate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BackwardCompatibleClassifier",
+    "BackwardCompatibleUpdate",
     "CompatibilityScatterDisplay",
     "ErrorVennDisplay",
     "GroupCompatibilityDisplay",

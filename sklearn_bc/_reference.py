@@ -9,12 +9,14 @@ train/eval mode, its ``requires_grad`` flags nor its device.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -176,3 +178,80 @@ def check_reference_classes(ref_classes, classes):
             f"reference classes: {ref_classes.tolist()}, new model classes: "
             f"{classes.tolist()}."
         )
+
+
+def resolve_classes(reference, y, *, has_proba, classes=None):
+    """Return the class labels of h2: the reference's, else ``classes`` or ``y``'s.
+
+    Raises the "reference is required" error when there is neither a
+    reference nor precomputed h1 outputs, a ValueError naming both class sets
+    when ``classes`` disagrees with the reference, and a ValueError listing
+    the labels of ``y`` that the resolved classes lack.
+    """
+    if reference is None and not has_proba:
+        check_reference(reference)  # raises the "reference is required" error
+    ref_classes = None if reference is None else check_reference(reference)
+    if ref_classes is not None:
+        if classes is not None:
+            check_reference_classes(ref_classes, classes)
+        resolved = ref_classes
+    elif classes is not None:
+        resolved = np.asarray(classes)
+    else:
+        resolved = np.unique(y)
+    unseen = sorted(set(np.unique(y).tolist()) - set(resolved.tolist()), key=str)
+    if unseen:
+        raise ValueError(
+            f"y contains labels unseen by the reference model: {unseen}; "
+            f"reference classes: {resolved.tolist()}."
+        )
+    return resolved
+
+
+def check_reference_proba(reference_proba, n_samples, classes):
+    """Validate precomputed h1 probabilities; return them with h1's labels."""
+    proba = np.asarray(reference_proba, dtype=np.float32)
+    if proba.shape != (n_samples, len(classes)):
+        raise ValueError(
+            f"reference_proba must have shape ({n_samples}, {len(classes)}) "
+            f"(samples x classes {classes.tolist()}); got {proba.shape}."
+        )
+    if not np.all(np.isfinite(proba)):
+        raise ValueError("reference_proba contains NaN or infinity.")
+    return proba, classes[proba.argmax(axis=1)]
+
+
+class ReferenceParamsMixin:
+    """The reference as a hyper-parameter that is never cloned, unfitted or set.
+
+    scikit-learn's ``clone`` would return an unfitted copy of a fitted
+    reference; here the clone shares the very same fitted h1. The reference's
+    own parameters are hidden from ``get_params`` and ``reference__*`` is
+    refused by ``set_params``, so a search can never reach into h1.
+    """
+
+    def __sklearn_clone__(self):
+        params = {
+            name: value if name == "reference" else clone(value, safe=False)
+            for name, value in self.get_params(deep=False).items()
+        }
+        new = type(self)(**params)
+        for attr in ("_metadata_request", "_sklearn_output_config"):
+            if attr in self.__dict__:
+                setattr(new, attr, copy.deepcopy(self.__dict__[attr]))
+        return new
+
+    def get_params(self, deep=True, **kwargs):
+        """Get parameters; the reference's own parameters are not exposed."""
+        params = super().get_params(deep=deep, **kwargs)
+        return {k: v for k, v in params.items() if not k.startswith("reference__")}
+
+    def set_params(self, **params):
+        """Set parameters; ``reference__*`` is refused (h1 is never modified)."""
+        nested = sorted(k for k in params if k.startswith("reference__"))
+        if nested:
+            raise ValueError(
+                f"Cannot set {nested}: the reference model is never modified; "
+                "pass a different fitted model as reference=... instead."
+            )
+        return super().set_params(**params)

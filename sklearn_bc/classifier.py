@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from functools import partial
 
 import numpy as np
 import torch
-from sklearn.base import clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNetClassifier
@@ -18,9 +16,10 @@ from torch.utils.data import DataLoader
 
 from ._data import ArrayDataset, ReferenceBatch, batch_loader, is_array_dataset
 from ._reference import (
-    check_reference,
-    check_reference_classes,
+    ReferenceParamsMixin,
+    check_reference_proba,
     reference_outputs,
+    resolve_classes,
 )
 from .losses import (
     BASE_LOSSES,
@@ -73,7 +72,7 @@ def _check_device(device):
         )
 
 
-class BackwardCompatibleClassifier(NeuralNetClassifier):
+class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
     """A skorch neural-net classifier trained to stay compatible with a reference.
 
     Trains the new model h2 (``module``) with
@@ -194,32 +193,9 @@ class BackwardCompatibleClassifier(NeuralNetClassifier):
         else:
             super().__setattr__(name, value)
 
-    def __sklearn_clone__(self):
-        # scikit-learn's clone would unfit a fitted reference; h1 is shared as is
-        params = {
-            name: value if name == "reference" else clone(value, safe=False)
-            for name, value in self.get_params(deep=False).items()
-        }
-        new = type(self)(**params)
-        for attr in ("_metadata_request", "_sklearn_output_config"):
-            if attr in self.__dict__:
-                setattr(new, attr, copy.deepcopy(self.__dict__[attr]))
-        return new
-
-    def get_params(self, deep=True, **kwargs):
-        """Get parameters; the reference's own parameters are not exposed."""
-        params = super().get_params(deep=deep, **kwargs)
-        return {k: v for k, v in params.items() if not k.startswith("reference__")}
-
     def set_params(self, **params):
         """Set parameters; ``reference__*`` is refused (h1 is never modified)."""
-        nested = sorted(k for k in params if k.startswith("reference__"))
-        if nested:
-            raise ValueError(
-                f"Cannot set {nested}: the reference model is never modified; "
-                "pass a different fitted model as reference=... instead."
-            )
-        super().set_params(**params)
+        super().set_params(**params)  # refuses reference__* (ReferenceParamsMixin)
         if getattr(self, "initialized_", False) and _LOSS_PARAMS & params.keys():
             self.initialize_criterion()
         return self
@@ -326,36 +302,12 @@ class BackwardCompatibleClassifier(NeuralNetClassifier):
 
     # -- fitting
     def _resolve_classes(self, y, has_proba):
-        reference = self.reference
-        if reference is None and not has_proba:
-            check_reference(reference)  # raises the "reference is required" error
-        ref_classes = None if reference is None else check_reference(reference)
-        if ref_classes is not None:
-            if self.classes is not None:
-                check_reference_classes(ref_classes, self.classes)
-            classes = ref_classes
-        elif self.classes is not None:
-            classes = np.asarray(self.classes)
-        else:
-            classes = np.unique(y)
-        unseen = sorted(set(np.unique(y).tolist()) - set(classes.tolist()), key=str)
-        if unseen:
-            raise ValueError(
-                f"y contains labels unseen by the reference model: {unseen}; "
-                f"reference classes: {classes.tolist()}."
-            )
-        return classes
+        return resolve_classes(
+            self.reference, y, has_proba=has_proba, classes=self.classes
+        )
 
     def _check_reference_proba(self, reference_proba, n_samples, classes):
-        proba = np.asarray(reference_proba, dtype=np.float32)
-        if proba.shape != (n_samples, len(classes)):
-            raise ValueError(
-                f"reference_proba must have shape ({n_samples}, {len(classes)}) "
-                f"(samples x classes {classes.tolist()}); got {proba.shape}."
-            )
-        if not np.all(np.isfinite(proba)):
-            raise ValueError("reference_proba contains NaN or infinity.")
-        return proba, classes[proba.argmax(axis=1)]
+        return check_reference_proba(reference_proba, n_samples, classes)
 
     def _prepare_fit(self, X, y, reference_proba, *, reset):
         """Validate the input and cache h1's outputs: one ArrayDataset."""
