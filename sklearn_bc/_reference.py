@@ -9,12 +9,14 @@ train/eval mode, its ``requires_grad`` flags nor its device.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
@@ -176,3 +178,38 @@ def check_reference_classes(ref_classes, classes):
             f"reference classes: {ref_classes.tolist()}, new model classes: "
             f"{classes.tolist()}."
         )
+
+
+class ReferenceParamsMixin:
+    """The reference h1 as a hyper-parameter that is shared, never cloned or set.
+
+    scikit-learn's ``clone`` would return an unfitted copy of a fitted
+    reference and ``get_params(deep=True)`` would expose its parameters for
+    ``set_params``; estimators holding h1 as ``reference`` mix this in first.
+    """
+
+    def __sklearn_clone__(self):
+        params = {
+            name: value if name == "reference" else clone(value, safe=False)
+            for name, value in self.get_params(deep=False).items()
+        }
+        new = type(self)(**params)
+        for attr in ("_metadata_request", "_sklearn_output_config"):
+            if attr in self.__dict__:
+                setattr(new, attr, copy.deepcopy(self.__dict__[attr]))
+        return new
+
+    def get_params(self, deep=True, **kwargs):
+        """Get parameters; the reference's own parameters are not exposed."""
+        params = super().get_params(deep=deep, **kwargs)
+        return {k: v for k, v in params.items() if not k.startswith("reference__")}
+
+    def set_params(self, **params):
+        """Set parameters; ``reference__*`` is refused (h1 is never modified)."""
+        nested = sorted(k for k in params if k.startswith("reference__"))
+        if nested:
+            raise ValueError(
+                f"Cannot set {nested}: the reference model is never modified; "
+                "pass a different fitted model as reference=... instead."
+            )
+        return super().set_params(**params)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from functools import partial
 
 import numpy as np
 import torch
-from sklearn.base import clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNetClassifier
@@ -18,6 +16,7 @@ from torch.utils.data import DataLoader
 
 from ._data import ArrayDataset, ReferenceBatch, batch_loader, is_array_dataset
 from ._reference import (
+    ReferenceParamsMixin,
     check_reference,
     check_reference_classes,
     reference_outputs,
@@ -73,7 +72,7 @@ def _check_device(device):
         )
 
 
-class BackwardCompatibleClassifier(NeuralNetClassifier):
+class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
     """A skorch neural-net classifier trained to stay compatible with a reference.
 
     Trains the new model h2 (``module``) with
@@ -194,31 +193,8 @@ class BackwardCompatibleClassifier(NeuralNetClassifier):
         else:
             super().__setattr__(name, value)
 
-    def __sklearn_clone__(self):
-        # scikit-learn's clone would unfit a fitted reference; h1 is shared as is
-        params = {
-            name: value if name == "reference" else clone(value, safe=False)
-            for name, value in self.get_params(deep=False).items()
-        }
-        new = type(self)(**params)
-        for attr in ("_metadata_request", "_sklearn_output_config"):
-            if attr in self.__dict__:
-                setattr(new, attr, copy.deepcopy(self.__dict__[attr]))
-        return new
-
-    def get_params(self, deep=True, **kwargs):
-        """Get parameters; the reference's own parameters are not exposed."""
-        params = super().get_params(deep=deep, **kwargs)
-        return {k: v for k, v in params.items() if not k.startswith("reference__")}
-
     def set_params(self, **params):
         """Set parameters; ``reference__*`` is refused (h1 is never modified)."""
-        nested = sorted(k for k in params if k.startswith("reference__"))
-        if nested:
-            raise ValueError(
-                f"Cannot set {nested}: the reference model is never modified; "
-                "pass a different fitted model as reference=... instead."
-            )
         super().set_params(**params)
         if getattr(self, "initialized_", False) and _LOSS_PARAMS & params.keys():
             self.initialize_criterion()
