@@ -6,6 +6,7 @@ compatible with a fitted reference model h1.
 """
 
 from .classifier import BackwardCompatibleClassifier
+from .classifier_cv import BackwardCompatibleClassifierCV
 from .losses import NewErrorLoss, StrictImitationLoss
 from .metrics import (
     bec_score,
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackwardCompatibleClassifier",
+    "BackwardCompatibleClassifierCV",
     "NewErrorLoss",
     "StrictImitationLoss",
     "bec_score",

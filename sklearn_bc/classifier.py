@@ -361,7 +361,9 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
         )
         self.classes_inferred_ = classes
         h1_correct = np.asarray(h1_labels == y, dtype=bool)
-        return ArrayDataset(X, y_encoded, h1_proba, h1_correct), y_encoded
+        dataset = ArrayDataset(X, y_encoded, h1_proba, h1_correct)
+        dataset.reference_labels = np.asarray(h1_labels)  # for scoring sweeps
+        return dataset, y_encoded
 
     def fit(self, X, y, reference_proba=None, **fit_params):
         """Train h2 with the compatibility loss.

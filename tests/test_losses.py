@@ -12,7 +12,9 @@ LN2, LN3, LN4, LN43 = math.log(2), math.log(3), math.log(4), math.log(4 / 3)
 
 # Two classes. Logits [ln 3, 0] give p = (3/4, 1/4); [0, 0] give (1/2, 1/2);
 # [-ln 3, 0] give (1/4, 3/4).
-LOGITS = torch.tensor([[LN3, 0.0], [0.0, 0.0], [-LN3, 0.0], [LN3, 0.0]], dtype=torch.float64)
+LOGITS = torch.tensor(
+    [[LN3, 0.0], [0.0, 0.0], [-LN3, 0.0], [LN3, 0.0]], dtype=torch.float64
+)
 Y = torch.tensor([0, 1, 0, 1])
 # per-row cross-entropy: -ln(3/4), -ln(1/2), -ln(1/4), -ln(1/4)
 CE = [LN43, LN2, LN4, LN4]
@@ -92,7 +94,9 @@ def test_binary_cross_entropy_hand_values():
 
 @pytest.mark.parametrize("loss_cls", [NewErrorLoss, StrictImitationLoss])
 def test_h1_right_nowhere_gives_plain_loss(loss_cls):
-    wrong = torch.tensor([[0.1, 0.9], [0.9, 0.1], [0.2, 0.8], [0.7, 0.3]], dtype=torch.float64)
+    wrong = torch.tensor(
+        [[0.1, 0.9], [0.9, 0.1], [0.2, 0.8], [0.7, 0.3]], dtype=torch.float64
+    )
     assert loss_cls(1.0)(LOGITS, Y, wrong).item() == pytest.approx(L_PLAIN, abs=1e-12)
 
 
@@ -112,7 +116,9 @@ def test_matches_predecessor_formula_on_random_batch():
     h1 = torch.softmax(torch.randn(32, 5, generator=gen) * 3, dim=1)
     right = h1.argmax(1) == y
     assert 0 < right.sum() < 32
-    expected = F.cross_entropy(logits, y) + 0.7 * F.cross_entropy(logits[right], y[right])
+    expected = F.cross_entropy(logits, y) + 0.7 * F.cross_entropy(
+        logits[right], y[right]
+    )
     got = NewErrorLoss(0.7)(logits, y, h1)
     assert got.item() == pytest.approx(expected.item(), abs=1e-6)
     # NLL variant on log-probabilities

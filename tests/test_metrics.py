@@ -104,10 +104,13 @@ def test_zero_division_rejects_non_numbers(bad):
         btc_score(Y, R, P, zero_division=bad)
 
 
-@pytest.mark.parametrize("name, args", [
-    ("y_ref", (Y, R[:-1], P)),
-    ("y_pred", (Y, R, P[:-1])),
-])
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        ("y_ref", (Y, R[:-1], P)),
+        ("y_pred", (Y, R, P[:-1])),
+    ],
+)
 def test_inconsistent_lengths(name, args):
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         btc_score(*args)
@@ -128,11 +131,14 @@ def test_mixed_label_types_rejected():
         btc_score(["a", "b"], [0, 1], ["a", "b"])
 
 
-@pytest.mark.parametrize("weight, match", [
-    ([1.0, 1.0], "sample_weight has 2 entries"),
-    ([1.0, -1.0, 1.0], "non-negative"),
-    ([1.0, np.inf, 1.0], "NaN or infinity"),
-])
+@pytest.mark.parametrize(
+    "weight, match",
+    [
+        ([1.0, 1.0], "sample_weight has 2 entries"),
+        ([1.0, -1.0, 1.0], "non-negative"),
+        ([1.0, np.inf, 1.0], "NaN or infinity"),
+    ],
+)
 def test_bad_sample_weight(weight, match):
     with pytest.raises(ValueError, match=match):
         btc_score([0, 1, 1], [0, 1, 0], [0, 1, 1], sample_weight=weight)
@@ -151,7 +157,15 @@ def test_report_rows_and_hand_values():
     groups = np.array(["old"] * 5 + ["young"] * 5)
     report = compatibility_report(Y, R, P, groups=groups)
     assert list(report.columns[:3]) == ["scope", "value", "n"]
-    for column in ["accuracy_ref", "accuracy", "btc", "bec", "nfr", "pfr", "new_errors"]:
+    for column in [
+        "accuracy_ref",
+        "accuracy",
+        "btc",
+        "bec",
+        "nfr",
+        "pfr",
+        "new_errors",
+    ]:
         assert column in report.columns
     assert report["scope"].tolist() == ["overall"] + ["class"] * 3 + ["group"] * 2
     overall = report.iloc[0]
