@@ -14,7 +14,13 @@ from skorch.dataset import ValidSplit
 from skorch.utils import to_numpy, to_tensor
 from torch.utils.data import DataLoader
 
-from ._data import ArrayDataset, ReferenceBatch, batch_loader, is_array_dataset
+from ._data import (
+    ArrayDataset,
+    ReferenceBatch,
+    batch_loader,
+    is_array_dataset,
+    move_to_accelerator,
+)
 from ._reference import (
     ReferenceParamsMixin,
     check_reference,
@@ -258,6 +264,7 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
             and is_array_dataset(dataset)
             and set(kwargs) <= _FAST_ITERATOR_KWARGS
         ):
+            move_to_accelerator(dataset, self.device)
             batch_size = kwargs.get("batch_size", self.batch_size)
             if batch_size == -1:
                 batch_size = len(dataset)
