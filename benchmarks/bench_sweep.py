@@ -119,7 +119,8 @@ def child(args):
 
 def peak_memory(kind, dataset, args):
     cmd = [sys.executable, __file__, "--child", kind, "--dataset", dataset,
-           "--device", args.device, "--epochs", str(args.epochs)]  # fmt: skip
+           "--device", args.device, "--epochs", str(args.epochs),
+           "--threads", str(torch.get_num_threads())]  # fmt: skip
     if args.quick:
         cmd.append("--quick")
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -197,11 +198,16 @@ def main():
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--datasets", default="digits,synthetic")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads in this process (GridSearchCV "
+                        "workers get cpu_count // n_jobs from joblib)")  # fmt: skip
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--dataset", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.epochs is None:
         args.epochs = 5 if args.quick else 20
+    if args.threads:
+        torch.set_num_threads(args.threads)
     if args.child:
         return child(args)
     print(machine(args))

@@ -101,7 +101,10 @@ class BackwardCompatibleClassifierCV(
     place in training mode (BatchNorm, InstanceNorm with
     ``track_running_stats=True``, any custom in-place buffer update), modules
     that cannot run under ``vmap``, and optimizers that do not update each
-    parameter element independently (e.g. LBFGS).
+    parameter element independently (e.g. LBFGS). Points are trained one
+    split at a time (all points of a split together); with dropout each
+    stacked point draws its own masks, so results match the point trained
+    alone in distribution rather than bit for bit.
 
     Parameters
     ----------
@@ -453,10 +456,9 @@ class BackwardCompatibleClassifierCV(
         for name, values in scores.items():
             for k, row in enumerate(values):
                 results[f"split{k}_test_{name}"] = row
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-                results[f"mean_test_{name}"] = np.nanmean(values, axis=0)
-                results[f"std_test_{name}"] = np.nanstd(values, axis=0)
+            # as GridSearchCV: a NaN on any split makes the mean NaN
+            results[f"mean_test_{name}"] = values.mean(axis=0)
+            results[f"std_test_{name}"] = values.std(axis=0)
             results[f"rank_test_{name}"] = _rank(
                 results[f"mean_test_{name}"], SCORERS[name][1]
             )
