@@ -11,6 +11,7 @@ from ._plot.histogram import IncompatibilityHistogramDisplay
 from ._plot.scatter import CompatibilityScatterDisplay
 from ._plot.venn import ErrorVennDisplay
 from .classifier import BackwardCompatibleClassifier
+from .classifier_cv import BackwardCompatibleClassifierCV
 from .losses import NewErrorLoss, StrictImitationLoss
 from .metrics import (
     bec_score,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackwardCompatibleClassifier",
+    "BackwardCompatibleClassifierCV",
     "BackwardCompatibleUpdate",
     "CompatibilityScatterDisplay",
     "ErrorVennDisplay",

@@ -47,10 +47,29 @@ class ArrayDataset(torch.utils.data.Dataset):
     def __len__(self):
         return self.X.shape[0]
 
+    def _tensors(self):
+        return ("X", "y", "h1_proba", "h1_correct")
+
+    def nbytes(self):
+        """Memory held by the dataset's tensors."""
+        return sum(
+            t.element_size() * t.nelement()
+            for t in (getattr(self, name) for name in self._tensors())
+            if t is not None
+        )
+
+    def to_(self, device):
+        """Move every tensor to ``device`` in place (once; then a no-op)."""
+        for name in self._tensors():
+            tensor = getattr(self, name)
+            if tensor is not None:
+                setattr(self, name, tensor.to(device))
+        return self
+
     def __getitem__(self, index):
         batched = isinstance(index, list)
         if batched:
-            index = torch.as_tensor(index, dtype=torch.long)
+            index = torch.as_tensor(index, dtype=torch.long, device=self.X.device)
         X = self.X[index]
         if self.h1_proba is not None:
             X = ReferenceBatch(X, self.h1_proba[index], self.h1_correct[index])
@@ -75,8 +94,32 @@ def batch_loader(dataset, *, batch_size, shuffle=False, drop_last=False):
     )
 
 
-def is_array_dataset(dataset):
-    """Whether ``dataset`` is an ArrayDataset or a (nested) Subset of one."""
+def root_dataset(dataset):
+    """The dataset under any (nested) Subsets."""
     while isinstance(dataset, torch.utils.data.Subset):
         dataset = dataset.dataset
-    return isinstance(dataset, ArrayDataset)
+    return dataset
+
+
+def is_array_dataset(dataset):
+    """Whether ``dataset`` is an ArrayDataset or a (nested) Subset of one."""
+    return isinstance(root_dataset(dataset), ArrayDataset)
+
+
+def move_to_accelerator(dataset, device, *, max_fraction=0.5):
+    """Put an ArrayDataset on a CUDA ``device`` once, if it fits comfortably.
+
+    Batches are then gathered on the device and no host-to-device copy is
+    made per batch. CPU devices, and data larger than ``max_fraction`` of the
+    free device memory, are left where they are.
+    """
+    device = torch.device(device)
+    root = root_dataset(dataset)
+    if device.type != "cuda" or not isinstance(root, ArrayDataset):
+        return dataset
+    if root.X.device == device:
+        return dataset
+    free, _ = torch.cuda.mem_get_info(device)
+    if root.nbytes() <= max_fraction * free:
+        root.to_(device)
+    return dataset

@@ -14,7 +14,13 @@ from skorch.dataset import ValidSplit
 from skorch.utils import to_numpy, to_tensor
 from torch.utils.data import DataLoader
 
-from ._data import ArrayDataset, ReferenceBatch, batch_loader, is_array_dataset
+from ._data import (
+    ArrayDataset,
+    ReferenceBatch,
+    batch_loader,
+    is_array_dataset,
+    move_to_accelerator,
+)
 from ._reference import (
     ReferenceParamsMixin,
     check_reference_proba,
@@ -258,6 +264,7 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
             and is_array_dataset(dataset)
             and set(kwargs) <= _FAST_ITERATOR_KWARGS
         ):
+            move_to_accelerator(dataset, self.device)
             batch_size = kwargs.get("batch_size", self.batch_size)
             if batch_size == -1:
                 batch_size = len(dataset)
@@ -301,14 +308,6 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
         return super()._get_predict_nonlinearity()
 
     # -- fitting
-    def _resolve_classes(self, y, has_proba):
-        return resolve_classes(
-            self.reference, y, has_proba=has_proba, classes=self.classes
-        )
-
-    def _check_reference_proba(self, reference_proba, n_samples, classes):
-        return check_reference_proba(reference_proba, n_samples, classes)
-
     def _prepare_fit(self, X, y, reference_proba, *, reset):
         """Validate the input and cache h1's outputs: one ArrayDataset."""
         self._check_loss_params()
@@ -324,9 +323,14 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
             ensure_all_finite=True,
         )
         check_classification_targets(y)
-        classes = self._resolve_classes(y, reference_proba is not None)
+        classes = resolve_classes(
+            self.reference,
+            y,
+            has_proba=reference_proba is not None,
+            classes=self.classes,
+        )
         if reference_proba is not None:
-            h1_proba, h1_labels = self._check_reference_proba(
+            h1_proba, h1_labels = check_reference_proba(
                 reference_proba, X.shape[0], classes
             )
         else:
@@ -337,7 +341,9 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
         )
         self.classes_inferred_ = classes
         h1_correct = np.asarray(h1_labels == y, dtype=bool)
-        return ArrayDataset(X, y_encoded, h1_proba, h1_correct), y_encoded
+        dataset = ArrayDataset(X, y_encoded, h1_proba, h1_correct)
+        dataset.reference_labels = np.asarray(h1_labels)  # for scoring sweeps
+        return dataset, y_encoded
 
     def fit(self, X, y, reference_proba=None, **fit_params):
         """Train h2 with the compatibility loss.

@@ -82,6 +82,98 @@ def _check_batch(h2_output, y, h1_proba, h1_correct, base):
         )
 
 
+def _h1_labels(h1_proba, base):
+    """h1's positive-class probability (binary) or distribution, and its labels."""
+    if base == "binary_cross_entropy":
+        if h1_proba.ndim == 2:
+            h1_proba = h1_proba[:, -1]
+        return h1_proba, (h1_proba > 0.5).long()
+    return h1_proba, h1_proba.argmax(dim=1)
+
+
+def _dissonance_target(target, h1_proba, h1_labels, base):
+    """h1-derived targets of the dissonance rows; None means "use y" (new error)."""
+    if target is None:
+        return None
+    if base == "binary_cross_entropy":
+        return h1_proba if target == "soft" else h1_labels.to(h1_proba.dtype)
+    if target == "soft":
+        return h1_proba
+    return F.one_hot(h1_labels, h1_proba.shape[1]).to(h1_proba.dtype)
+
+
+def _compatibility_loss(h2_output, y, h1_proba, h1_correct, *, lambda_c, base, target):
+    """The functional core of both dissonances, for one model or a stack of models.
+
+    Parameters
+    ----------
+    h2_output : Tensor of shape (..., n, n_classes), or (..., n) for binary
+        Outputs of one model, or of a stack of models (leading dimensions)
+        on the same batch.
+    y : Tensor of shape (n,)
+    h1_proba : detached Tensor of shape (n, n_classes), or (n,) / (n, 2) for binary
+    h1_correct : bool Tensor of shape (n,) or None
+    lambda_c : float or Tensor of shape (n_models,)
+        One weight, or one weight per stacked model.
+    base : str
+    target : {None, "soft", "hard"}
+        None for new error (the dissonance rows use ``y``), else strict
+        imitation of h1's distribution or label.
+
+    Returns
+    -------
+    loss : Tensor of shape h2_output's leading dimensions (a scalar for one model)
+    """
+    h1_proba, h1_labels = _h1_labels(h1_proba, base)
+    if h1_correct is None:
+        h1_correct = h1_labels == y.long()
+    if isinstance(lambda_c, torch.Tensor):
+        lambda_c = lambda_c.to(h2_output.dtype)[:, None]
+    correct = h1_correct.to(h2_output.dtype)
+    # weight of each row in D; 0 everywhere when h1 is right nowhere
+    dissonance_weight = lambda_c * correct / correct.sum().clamp_min(1.0)
+    dissonance_target = _dissonance_target(target, h1_proba, h1_labels, base)
+    if base == "binary_cross_entropy":
+        return _binary_loss(h2_output, y, dissonance_target, dissonance_weight)
+    return _categorical_loss(h2_output, y, dissonance_target, dissonance_weight, base)
+
+
+def _categorical_loss(h2_output, y, target, dissonance_weight, base):
+    n = y.shape[0]
+    log_proba = (
+        F.log_softmax(h2_output, dim=-1) if base == "cross_entropy" else h2_output
+    )
+    y = y.long()
+    if target is None:
+        # l(h2, y) on every row: one gather with per-row weights
+        weight = 1.0 / n + dissonance_weight
+        index = y[:, None].expand(*log_proba.shape[:-1], 1)
+        return -(weight * log_proba.gather(-1, index).squeeze(-1)).sum(-1)
+    # one soft-target cross-entropy: onehot(y)/n + dissonance_weight * t
+    soft = dissonance_weight[..., None] * target
+    soft = soft + F.one_hot(y, log_proba.shape[-1]).to(soft.dtype) * (1.0 / n)
+    loss = -(soft * log_proba).sum((-2, -1))
+    if base == "kl_div":
+        # KL(t || h2) = CE(t, h2) - H(t); the entropy term only matters for D
+        entropy = torch.xlogy(target, target).sum(-1)
+        loss = loss + (dissonance_weight * entropy).sum(-1)
+    return loss
+
+
+def _binary_loss(h2_logit, y, target, dissonance_weight):
+    n = y.shape[0]
+    y = y.to(h2_logit.dtype)
+    weight = (1.0 / n + dissonance_weight).expand(h2_logit.shape)
+    if target is None:
+        merged = y.expand(h2_logit.shape)
+    else:
+        # BCE is linear in its target, so the two terms merge into one call
+        merged = (y / n + dissonance_weight * target) / weight
+    return F.binary_cross_entropy_with_logits(
+        h2_logit, merged, weight=weight, reduction="none"
+    ).sum(-1)
+
+
 class _CompatibilityLoss(nn.Module):
     """Shared machinery of the two dissonances."""
 
@@ -94,8 +186,8 @@ class _CompatibilityLoss(nn.Module):
         """Describe the loss's settings in its repr."""
         return f"lambda_c={self.lambda_c}, base={self.base!r}"
 
-    def _dissonance_target(self, y, h1_proba, n_classes):
-        """Return h1-derived targets for the dissonance rows (None: use y)."""
+    def _target(self):
+        """What the dissonance rows imitate: None (y), "soft" or "hard" (h1)."""
         raise NotImplementedError
 
     def forward(self, h2_output, y, h1_proba, *, h1_correct=None):
@@ -126,62 +218,17 @@ class _CompatibilityLoss(nn.Module):
         base = _check_choice(self.base, BASE_LOSSES, "base")
         h1_proba = h1_proba.detach()
         _check_batch(h2_output, y, h1_proba, h1_correct, base)
-        n = y.shape[0]
         if base == "binary_cross_entropy":
-            if h1_proba.ndim == 2:
-                h1_proba = h1_proba[:, -1]
-            h1_labels = (h1_proba > 0.5).long()
-        else:
-            h1_labels = h1_proba.argmax(dim=1)
-        if h1_correct is None:
-            h1_correct = h1_labels == y.long()
-        correct = h1_correct.to(h2_output.dtype)
-        # weight of each row in D; 0 everywhere when h1 is right nowhere
-        dissonance_weight = lambda_c * correct / correct.sum().clamp_min(1.0)
-        target = self._dissonance_target(y, h1_proba, h1_labels)
-        if base == "binary_cross_entropy":
-            return self._binary_loss(h2_output.reshape(n), y, target, dissonance_weight)
-        return self._categorical_loss(h2_output, y, target, dissonance_weight, base)
-
-    @staticmethod
-    def _categorical_loss(h2_output, y, target, dissonance_weight, base):
-        n = y.shape[0]
-        log_proba = (
-            F.log_softmax(h2_output, dim=1) if base == "cross_entropy" else h2_output
+            h2_output = h2_output.reshape(y.shape[0])
+        return _compatibility_loss(
+            h2_output,
+            y,
+            h1_proba,
+            h1_correct,
+            lambda_c=lambda_c,
+            base=base,
+            target=self._target(),
         )
-        if target is None:
-            # l(h2, y) on every row: one gather with per-row weights
-            weight = 1.0 / n + dissonance_weight
-            return -(weight * log_proba.gather(1, y.long()[:, None]).squeeze(1)).sum()
-        # one soft-target cross-entropy: onehot(y)/n + dissonance_weight * t
-        soft = dissonance_weight[:, None] * target
-        soft = soft.index_put(
-            (torch.arange(n, device=y.device), y.long()),
-            torch.full((n,), 1.0 / n, dtype=soft.dtype, device=soft.device),
-            accumulate=True,
-        )
-        loss = -(soft * log_proba).sum()
-        if base == "kl_div":
-            # KL(t || h2) = CE(t, h2) - H(t); the entropy term only matters for D
-            loss = loss + (dissonance_weight * torch.xlogy(target, target).sum(1)).sum()
-        return loss
-
-    @staticmethod
-    def _binary_loss(h2_logit, y, target, dissonance_weight):
-        n = y.shape[0]
-        y = y.to(h2_logit.dtype)
-        if target is None:
-            weight = 1.0 / n + dissonance_weight
-            return F.binary_cross_entropy_with_logits(
-                h2_logit, y, weight=weight, reduction="sum"
-            )
-        # BCE is linear in its target, so the two terms merge into one call
-        weight = 1.0 / n + dissonance_weight
-        merged = (y / n + dissonance_weight * target) / weight
-        loss = F.binary_cross_entropy_with_logits(
-            h2_logit, merged, weight=weight, reduction="sum"
-        )
-        return loss
 
 
 class NewErrorLoss(_CompatibilityLoss):
@@ -231,7 +278,7 @@ class NewErrorLoss(_CompatibilityLoss):
     0
     """
 
-    def _dissonance_target(self, y, h1_proba, h1_labels):
+    def _target(self):
         return None
 
 
@@ -284,10 +331,5 @@ class StrictImitationLoss(_CompatibilityLoss):
         """Describe the loss's settings in its repr."""
         return super().extra_repr() + f", target={self.target!r}"
 
-    def _dissonance_target(self, y, h1_proba, h1_labels):
-        target = _check_choice(self.target, IMITATION_TARGETS, "target")
-        if self.base == "binary_cross_entropy":
-            return h1_proba if target == "soft" else h1_labels.to(h1_proba.dtype)
-        if target == "soft":
-            return h1_proba
-        return F.one_hot(h1_labels, h1_proba.shape[1]).to(h1_proba.dtype)
+    def _target(self):
+        return _check_choice(self.target, IMITATION_TARGETS, "target")

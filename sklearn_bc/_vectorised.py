@@ -1,0 +1,336 @@
+"""Train many copies of one network together, each with its own loss weights.
+
+A sweep trains one network per (dissonance, lambda_c) point; the points share
+the architecture, the data, the initialisation and the batch order and differ
+only in the weights of the loss. Here their parameters are stacked along a new
+leading dimension (``torch.func.stack_module_state``), one ``vmap`` of
+``functional_call`` runs every model on a batch, and one optimizer steps the
+stacked parameters. For an optimizer that updates each parameter element from
+that element's own state only (SGD with momentum and weight decay, Adam, ...)
+this is exactly one optimizer per model: the summed loss gives each model's
+slice the gradient of its own loss.
+
+Where that is not exact the points are trained one after the other with the
+same initialisation, batches and loss (:func:`vectorisation_problems` says why).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+
+from .losses import _compatibility_loss
+
+# optimizers whose update of an element depends on that element's history only
+ELEMENTWISE_OPTIMIZERS = (
+    torch.optim.SGD,
+    torch.optim.Adam,
+    torch.optim.AdamW,
+    torch.optim.Adagrad,
+    torch.optim.Adadelta,
+    torch.optim.Adamax,
+    torch.optim.NAdam,
+    torch.optim.RAdam,
+    torch.optim.RMSprop,
+    torch.optim.Rprop,
+    torch.optim.ASGD,
+)
+
+# layers that write their buffers in place in training mode (running statistics)
+_STATEFUL_NORMS = (
+    nn.modules.batchnorm._BatchNorm,
+    nn.modules.instancenorm._InstanceNorm,
+)
+
+
+def _stateful_layers(module):
+    """Submodules that update running statistics in place while training."""
+    return [
+        f"{name or '<root>'} ({type(layer).__name__})"
+        for name, layer in module.named_modules()
+        if isinstance(layer, _STATEFUL_NORMS) and layer.track_running_stats
+    ]
+
+
+def _mutated_buffers(module, x):
+    """Buffers a training-mode forward pass modifies in place (version counters)."""
+    module = copy.deepcopy(module).train()
+    before = {name: buf._version for name, buf in module.named_buffers()}
+    with torch.no_grad():
+        module(x)
+    return [
+        name for name, buf in module.named_buffers() if buf._version != before[name]
+    ]
+
+
+def _unwrap(output):
+    return output[0] if isinstance(output, (tuple, list)) else output
+
+
+def vectorisation_problems(module, optimizer, x):
+    """Why the stacked models would not train exactly as the points alone.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        An initialised h2 (not modified).
+    optimizer : type
+        The optimizer class.
+    x : Tensor
+        A few training rows, to try the module on.
+
+    Returns
+    -------
+    problems : list of str
+        Empty when the points can be trained together.
+    """
+    problems = []
+    layers = _stateful_layers(module)
+    if layers:
+        problems.append(
+            "layers that update running statistics in place in training mode: "
+            + ", ".join(layers)
+        )
+    else:
+        try:
+            mutated = _mutated_buffers(module, x)
+        except Exception as exc:  # the fit itself reports the module's own errors
+            mutated = []
+            problems.append(f"the module failed on a training batch: {exc!r}")
+        if mutated:
+            problems.append(
+                "buffers modified in place by forward: " + ", ".join(mutated)
+            )
+    if not (
+        isinstance(optimizer, type) and issubclass(optimizer, ELEMENTWISE_OPTIMIZERS)
+    ):
+        name = getattr(optimizer, "__name__", repr(optimizer))
+        problems.append(
+            f"optimizer {name} is not known to update each element independently"
+        )
+    if not problems:
+        try:  # data-dependent control flow, .item(), in-place input writes, ...
+            stack = _Stack([module, module])
+            _unwrap(stack.forward(x)).sum().backward()
+        except Exception as exc:
+            problems.append(f"the module cannot run under torch.func.vmap: {exc!r}")
+    return problems
+
+
+class _Stack:
+    """Stacked copies of a module, run together with vmap."""
+
+    def __init__(self, modules):
+        self.params, self.buffers = stack_module_state(
+            [copy.deepcopy(m) for m in modules]
+        )
+        self._skeleton = copy.deepcopy(modules[0]).to("meta")
+
+    def _call(self, params, buffers, x):
+        return functional_call(self._skeleton, (params, buffers), (x,))
+
+    def forward(self, x, training=True):
+        self._skeleton.train(training)
+        run = vmap(self._call, in_dims=(0, 0, None), randomness="different")
+        return run(self.params, self.buffers, x)
+
+    def state_dicts(self):
+        return {
+            name: tensor.detach().cpu()
+            for name, tensor in {**self.params, **self.buffers}.items()
+        }
+
+
+def _batch_losses(output, y, proba, correct, points, *, base, imitation_target):
+    """Each stacked model's loss, one functional-core call per dissonance."""
+    if base == "binary_cross_entropy":
+        output = output.reshape(output.shape[0], y.shape[0])
+    losses = torch.empty(output.shape[0], dtype=output.dtype, device=output.device)
+    for dissonance, target in (("new_error", None), ("strict_imitation", "soft")):
+        index = points.index_of(dissonance)
+        if index is None:
+            continue
+        losses = losses.index_put(
+            (index,),
+            _compatibility_loss(
+                output[index],
+                y,
+                proba.to(output.dtype),
+                correct,
+                lambda_c=points.lambdas[index],
+                base=base,
+                target=target if target is None else imitation_target,
+            ),
+        )
+    return losses
+
+
+class Points:
+    """The (dissonance, lambda_c) points of a sweep, in a fixed order."""
+
+    def __init__(self, pairs, device):
+        self.pairs = list(pairs)
+        self.dissonances = np.array([d for d, _ in self.pairs])
+        self.lambdas = torch.tensor(
+            [float(lam) for _, lam in self.pairs], dtype=torch.float64, device=device
+        )
+        self._index = {
+            d: torch.as_tensor(np.flatnonzero(self.dissonances == d), device=device)
+            for d in set(self.dissonances.tolist())
+        }
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def index_of(self, dissonance):
+        return self._index.get(dissonance)
+
+    def subset(self, m):
+        return Points([self.pairs[m]], self.lambdas.device)
+
+
+def train_points(
+    module,
+    points,
+    data,
+    *,
+    vectorise,
+    optimizer,
+    optimizer_kwargs,
+    max_epochs,
+    batch_size,
+    seed,
+    base,
+    imitation_target,
+):
+    """Train one copy of ``module`` per point on the same batches.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The initial h2, on the training device (not modified).
+    points : Points
+    data : tuple of Tensor
+        ``X, y, h1_proba, h1_correct`` on the device (the training rows).
+    vectorise : bool
+        Train the points together (stacked) or one after the other.
+    seed : int
+        Seed of the batch order (the same for every point).
+
+    Returns
+    -------
+    states : dict of str to Tensor
+        Parameters and buffers stacked over the points, on the CPU.
+    train_loss : ndarray of shape (n_points, max_epochs)
+        Each epoch's mean training loss (batches weighted by their size).
+    """
+    if vectorise:
+        return _train_group(
+            module,
+            points,
+            data,
+            optimizer,
+            optimizer_kwargs,
+            max_epochs,
+            batch_size,
+            seed,
+            base,
+            imitation_target,
+        )
+    states, losses = [], []
+    for m in range(len(points)):
+        state, loss = _train_group(
+            module,
+            points.subset(m),
+            data,
+            optimizer,
+            optimizer_kwargs,
+            max_epochs,
+            batch_size,
+            seed,
+            base,
+            imitation_target,
+        )
+        states.append(state)
+        losses.append(loss)
+    stacked = {name: torch.cat([s[name] for s in states]) for name in states[0]}
+    return stacked, np.concatenate(losses)
+
+
+def _train_group(
+    module, points, data, optimizer, optimizer_kwargs, max_epochs, batch_size,
+    seed, base, imitation_target,
+):  # fmt: skip
+    X, y, proba, correct = data
+    n = X.shape[0]
+    single = len(points) == 1
+    if single:  # the plain module: BatchNorm and friends work as usual
+        model = copy.deepcopy(module).train()
+        params = list(model.parameters())
+    else:
+        stack = _Stack([module] * len(points))
+        params = list(stack.params.values())
+    opt = optimizer(params, **optimizer_kwargs)
+    generator = torch.Generator().manual_seed(int(seed))
+    history = np.zeros((len(points), max_epochs))
+    for epoch in range(max_epochs):
+        total = torch.zeros(len(points), dtype=torch.float64, device=X.device)
+        for batch in torch.randperm(n, generator=generator).split(batch_size):
+            batch = batch.to(X.device)
+            xb = X[batch]
+            output = _unwrap(model(xb))[None] if single else _unwrap(stack.forward(xb))
+            losses = _batch_losses(
+                output, y[batch], proba[batch], correct[batch], points,
+                base=base, imitation_target=imitation_target,
+            )  # fmt: skip
+            opt.zero_grad()
+            losses.sum().backward()
+            opt.step()
+            total += losses.detach().double() * len(batch)
+        history[:, epoch] = (total / n).cpu().numpy()
+    if single:
+        state = {
+            name: tensor.detach().cpu()[None]
+            for name, tensor in (*model.named_parameters(), *model.named_buffers())
+        }
+        return state, history
+    return stack.state_dicts(), history
+
+
+def predict_outputs(module, states, X, *, vectorise, transform, chunk_rows=1024):
+    """``transform`` of every stacked model's outputs on ``X`` (evaluation mode).
+
+    The outputs, shape (n_models, n_rows, ...), are computed and transformed
+    ``chunk_rows`` rows at a time to bound the memory of a large stack.
+    """
+    n_models = next(iter(states.values())).shape[0]
+    device = X.device
+    if vectorise:
+        stack = _Stack([module])
+        stack.params = {k: states[k].to(device) for k in stack.params}
+        stack.buffers = {k: states[k].to(device) for k in stack.buffers}
+        run = [lambda x: _unwrap(stack.forward(x, training=False))]
+    else:
+        run = []
+        for m in range(n_models):
+            model = copy.deepcopy(module).eval()
+            load_state(model, states, m)
+            run.append(lambda x, model=model: _unwrap(model(x))[None])
+    chunks = []
+    with torch.no_grad():
+        for start in range(0, X.shape[0], chunk_rows):
+            x = X[start : start + chunk_rows]
+            chunks.append(transform(torch.cat([f(x) for f in run])).cpu())
+    return torch.cat(chunks, dim=1)
+
+
+def load_state(model, states, m):
+    """Copy model ``m``'s slice of the stacked ``states`` into ``model``."""
+    with torch.no_grad():
+        for name, tensor in (*model.named_parameters(), *model.named_buffers()):
+            tensor.copy_(states[name][m])
+    return model

@@ -1,0 +1,375 @@
+import hashlib
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from torch import nn
+
+from sklearn_bc import (
+    BackwardCompatibleClassifier,
+    BackwardCompatibleClassifierCV,
+    NewErrorLoss,
+    StrictImitationLoss,
+)
+from sklearn_bc._reference import reference_outputs
+from sklearn_bc.losses import _compatibility_loss
+from sklearn_bc.modules import MLPModule
+
+METRICS = ("accuracy", "btc", "bec", "nfr", "pfr", "reference_accuracy")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # tiny matrices: threads only add contention on a busy machine
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class FixedInitMLP(nn.Module):
+    """float64 MLP whose initial weights do not depend on the global RNG."""
+
+    def __init__(self, n_features=6, n_classes=3, batch_norm=False):
+        super().__init__()
+        generator = torch.Generator().manual_seed(123)
+        layers = [nn.Linear(n_features, 8)]
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(8))
+        layers += [nn.ReLU(), nn.Linear(8, n_classes)]
+        self.layers = nn.Sequential(*layers).double()
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) / 2)
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    h1 = LogisticRegression(max_iter=200).fit(X[:40], y[:40])
+    return X.astype(np.float32), y, h1
+
+
+def sequential_fit(module, X, y, h1, dissonance, lambda_c, *, seed, epochs, bs, opt):
+    """The reference loop: one point alone, with the public loss modules."""
+    proba, labels = reference_outputs(h1, X, np.unique(y))
+    proba = torch.as_tensor(proba).double()
+    correct = torch.as_tensor(labels == y)
+    X, y = torch.as_tensor(X).double(), torch.as_tensor(y)
+    if dissonance == "new_error":
+        loss_fn = NewErrorLoss(lambda_c)
+    else:
+        loss_fn = StrictImitationLoss(lambda_c)
+    optimizer = opt[0](module.parameters(), **opt[1])
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(epochs):
+        total = 0.0
+        for batch in torch.randperm(len(y), generator=generator).split(bs):
+            optimizer.zero_grad()
+            loss = loss_fn(
+                module(X[batch]), y[batch], proba[batch], h1_correct=correct[batch]
+            )
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        losses.append(total / len(y))
+    return module, np.array(losses)
+
+
+def batch_seed(random_state):
+    return int(
+        np.random.RandomState(random_state).randint(np.iinfo(np.int32).max, size=2)[1]
+    )
+
+
+OPTIMIZERS = {
+    "sgd_momentum": (
+        torch.optim.SGD,
+        {"lr": 0.05, "momentum": 0.9, "weight_decay": 1e-3},
+    ),
+    "adam": (torch.optim.Adam, {"lr": 0.01}),
+}
+
+
+@pytest.mark.parametrize("opt_name", OPTIMIZERS)
+def test_each_stacked_point_matches_the_point_trained_alone(data, opt_name):
+    X, y, h1 = data
+    opt_cls, opt_kw = OPTIMIZERS[opt_name]
+    lambdas = [0.0, 0.3, 1.0]
+    search = BackwardCompatibleClassifierCV(
+        FixedInitMLP,
+        h1,
+        lambdas=lambdas,
+        cv=None,
+        max_epochs=3,
+        batch_size=32,
+        optimizer=opt_cls,
+        lr=opt_kw["lr"],
+        random_state=0,
+        **{f"optimizer__{k}": v for k, v in opt_kw.items() if k != "lr"},
+    ).fit(X, y)
+    assert search.vectorised_
+    for i, params in enumerate(search.cv_results_["params"]):
+        module, losses = sequential_fit(
+            FixedInitMLP(),
+            X,
+            y,
+            h1,
+            params["dissonance"],
+            params["lambda_c"],
+            seed=batch_seed(0),
+            epochs=3,
+            bs=32,
+            opt=(opt_cls, opt_kw),
+        )
+        for name, value in module.state_dict().items():
+            assert_allclose(
+                search.final_states_[name][i].numpy(), value.numpy(), rtol=0, atol=1e-10
+            )
+        assert_allclose(search.train_loss_[i], losses, rtol=1e-10)
+
+
+def test_batchnorm_falls_back_with_a_warning_and_stays_exact(data):
+    X, y, h1 = data
+    opt = (torch.optim.SGD, {"lr": 0.05})
+    with pytest.warns(UserWarning, match=r"one by one.*layers\.1 \(BatchNorm1d\)"):
+        search = BackwardCompatibleClassifierCV(
+            FixedInitMLP,
+            h1,
+            lambdas=[0.2, 0.9],
+            cv=None,
+            max_epochs=2,
+            batch_size=32,
+            lr=0.05,
+            random_state=1,
+            module__batch_norm=True,
+        ).fit(X, y)
+    assert not search.vectorised_
+    for i, params in enumerate(search.cv_results_["params"]):
+        module, _ = sequential_fit(
+            FixedInitMLP(batch_norm=True),
+            X,
+            y,
+            h1,
+            params["dissonance"],
+            params["lambda_c"],
+            seed=batch_seed(1),
+            epochs=2,
+            bs=32,
+            opt=opt,
+        )
+        for name, value in module.state_dict().items():
+            assert_allclose(
+                search.final_states_[name][i].numpy(), value.numpy(), atol=1e-10
+            )
+        module.eval()
+        expected = module(torch.as_tensor(X).double()).argmax(1).numpy()
+        assert_array_equal(
+            search.predict_all(X)[params["dissonance"], params["lambda_c"]], expected
+        )
+
+
+def test_non_elementwise_optimizer_falls_back(data):
+    X, y, h1 = data
+    search = BackwardCompatibleClassifierCV(
+        FixedInitMLP,
+        h1,
+        lambdas=[0.5],
+        cv=None,
+        max_epochs=1,
+        optimizer=torch.optim.LBFGS,
+    )
+    with pytest.warns(UserWarning, match="optimizer LBFGS"):
+        with pytest.raises(
+            TypeError
+        ):  # LBFGS needs a closure: the point alone fails too
+            search.fit(X, y)
+
+
+def test_stacked_loss_equals_each_models_loss():
+    torch.manual_seed(0)
+    out = torch.randn(4, 10, 3, dtype=torch.float64)
+    y = torch.randint(0, 3, (10,))
+    proba = torch.randn(10, 3).softmax(1)
+    lambdas = torch.tensor([0.0, 0.2, 0.7, 1.0], dtype=torch.float64)
+    for target, loss_cls in ((None, NewErrorLoss), ("soft", StrictImitationLoss)):
+        stacked = _compatibility_loss(
+            out, y, proba, None, lambda_c=lambdas, base="cross_entropy", target=target
+        )
+        for m, lam in enumerate(lambdas.tolist()):
+            assert_allclose(
+                stacked[m].item(), loss_cls(lam)(out[m], y, proba).item(), rtol=1e-12
+            )
+
+
+@pytest.fixture(scope="module")
+def search(data):
+    X, y, h1 = data
+    return BackwardCompatibleClassifierCV(
+        MLPModule,
+        h1,
+        lambdas=[0.0, 0.5, 1.0],
+        cv=2,
+        max_epochs=2,
+        lr=0.1,
+        random_state=0,
+        module__n_features=6,
+        module__n_classes=3,
+    ).fit(X, y)
+
+
+def test_cv_results_are_gridsearch_shaped(search):
+    results = search.cv_results_
+    n = 6
+    assert [p["dissonance"] for p in results["params"]] == ["new_error"] * 3 + [
+        "strict_imitation"
+    ] * 3
+    assert list(results["param_lambda_c"]) == [0.0, 0.5, 1.0] * 2
+    for m in METRICS:
+        for key in (
+            "split0_test_",
+            "split1_test_",
+            "mean_test_",
+            "std_test_",
+            "rank_test_",
+        ):
+            assert results[key + m].shape == (n,)
+        assert "split2_test_" + m not in results
+    for key in ("mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"):
+        assert results[key].shape == (n,)
+    assert np.all(
+        results["rank_test_reference_accuracy"] == 1
+    )  # h1 is the same everywhere
+    assert results["rank_test_nfr"][np.argmin(results["mean_test_nfr"])] == 1
+
+
+def test_best_estimator_is_the_chosen_stacked_model(search, data):
+    X, y, _ = data
+    best = search.best_estimator_
+    assert isinstance(best, BackwardCompatibleClassifier)
+    assert search.best_index_ == int(
+        np.argmin(search.cv_results_["rank_test_accuracy"])
+    )
+    assert (
+        search.best_score_
+        == search.cv_results_["mean_test_accuracy"][search.best_index_]
+    )
+    assert best.lambda_c == search.best_params_["lambda_c"]
+    key = (search.best_params_["dissonance"], search.best_params_["lambda_c"])
+    assert_array_equal(search.predict(X), search.predict_all(X)[key])
+    assert_array_equal(best.predict(X), search.predict(X))
+    assert search.predict_proba(X).shape == (len(X), 3)
+
+
+@pytest.mark.parametrize("refit", ["btc", "nfr", lambda results: 4])
+def test_refit_selects_per_refit(data, refit):
+    X, y, h1 = data
+    search = BackwardCompatibleClassifierCV(
+        MLPModule,
+        h1,
+        lambdas=[0.0, 1.0],
+        cv=2,
+        max_epochs=1,
+        refit=refit,
+        random_state=0,
+        module__n_features=6,
+        module__n_classes=3,
+    )
+    search.set_params(lambdas=[0.0, 0.5, 1.0])
+    search.fit(X, y)
+    if callable(refit):
+        assert search.best_index_ == 4 and not hasattr(search, "best_score_")
+    else:
+        means = search.cv_results_[f"mean_test_{refit}"]
+        best = np.nanmin(means) if refit == "nfr" else np.nanmax(means)
+        assert search.best_score_ == best
+
+
+def test_no_refit_has_no_best_estimator(data):
+    X, y, h1 = data
+    search = BackwardCompatibleClassifierCV(
+        MLPModule,
+        h1,
+        lambdas=[0.5],
+        cv=2,
+        refit=False,
+        max_epochs=1,
+        module__n_features=6,
+        module__n_classes=3,
+    ).fit(X, y)
+    with pytest.raises(NotFittedError):
+        search.predict(X)
+
+
+def test_reference_is_shared_and_unchanged(data):
+    X, y, h1 = data
+    digest = hashlib.sha256(pickle.dumps(h1)).hexdigest()
+    search = BackwardCompatibleClassifierCV(
+        MLPModule,
+        h1,
+        lambdas=[0.5],
+        cv=None,
+        max_epochs=1,
+        module__n_features=6,
+        module__n_classes=3,
+    )
+    copy = clone(search)
+    assert copy.reference is h1
+    assert copy.get_params()["module__n_features"] == 6
+    copy.set_params(module__hidden=(4,), optimizer__momentum=0.5)
+    assert copy.module__hidden == (4,)
+    with pytest.raises(NotFittedError):
+        copy.predict(X)
+    copy.fit(X, y)
+    assert copy.best_estimator_.module_.layers[1].out_features == 4
+    with pytest.raises(ValueError, match="reference model is never modified"):
+        copy.set_params(reference__C=3.0)
+    assert hashlib.sha256(pickle.dumps(h1)).hexdigest() == digest
+    pickle.loads(pickle.dumps(copy)).predict(X)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"lambdas": [0.5, 1.5]}, "lambda_c must be a float in"),
+        ({"dissonances": ("new_error", "bogus")}, "dissonance must be one of"),
+        ({"lambdas": [0.5, 0.5]}, "without repeats"),
+        ({"refit": "roc_auc"}, "refit must be"),
+        ({"scoring": ["f1"]}, "scoring must be"),
+        ({"max_epochs": 0}, "max_epochs must be"),
+    ],
+)
+def test_bad_parameters_raise(data, params, match):
+    X, y, h1 = data
+    search = BackwardCompatibleClassifierCV(
+        MLPModule, h1, module__n_features=6, module__n_classes=3, **params
+    )
+    with pytest.raises(ValueError, match=match):
+        search.fit(X, y)
+
+
+def test_bad_input_raises_like_the_classifier(data):
+    X, y, h1 = data
+    search = BackwardCompatibleClassifierCV(
+        MLPModule, h1, lambdas=[0.5], module__n_features=6, module__n_classes=3
+    )
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        search.fit(X_nan, y)
+    with pytest.raises(ValueError, match="unseen by the reference"):
+        search.fit(X, np.where(y == 0, 7, y))
+    with pytest.raises(TypeError, match="Unexpected parameters"):
+        BackwardCompatibleClassifierCV(MLPModule, h1, iterator_train__shuffle=False)
