@@ -20,6 +20,14 @@ from .metrics import (
     negative_flip_rate,
     positive_flip_rate,
 )
+from .scorers import bec_scorer, btc_scorer, make_compatibility_scorer, nfr_scorer
+from .sweep import (
+    load_results,
+    save_results,
+    select_compatible,
+    sweep_progress,
+    sweep_results,
+)
 from .update import BackwardCompatibleUpdate
 
 __version__ = "0.1.0"
@@ -35,8 +43,17 @@ __all__ = [
     "NewErrorLoss",
     "StrictImitationLoss",
     "bec_score",
+    "bec_scorer",
     "btc_score",
+    "btc_scorer",
     "compatibility_report",
+    "load_results",
+    "make_compatibility_scorer",
     "negative_flip_rate",
+    "nfr_scorer",
     "positive_flip_rate",
+    "save_results",
+    "select_compatible",
+    "sweep_progress",
+    "sweep_results",
 ]

@@ -16,10 +16,24 @@ def main(argv=None):
     demo.add_argument("--output", default="demo-output", help="output folder")
     demo.add_argument("--max-epochs", type=int, default=40)
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--cv", type=int, default=3, help="folds of the sweep")
+    demo.add_argument(
+        "--min-btc", type=float, default=0.965, help="BTC floor of the selection"
+    )
+    demo.add_argument("--n-jobs", type=int, default=None, help="parallel fits")
+    demo.add_argument("--progress", action="store_true", help="show a progress bar")
     args = parser.parse_args(argv)
     from .demo import run_demo
 
-    run_demo(args.output, max_epochs=args.max_epochs, random_state=args.seed)
+    run_demo(
+        args.output,
+        max_epochs=args.max_epochs,
+        random_state=args.seed,
+        cv=args.cv,
+        min_btc=args.min_btc,
+        n_jobs=args.n_jobs,
+        progress=args.progress,
+    )
     return 0
 
 

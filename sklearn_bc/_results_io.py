@@ -1,0 +1,149 @@
+"""Saving and loading sweep results, with the results schema checked both ways."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+# The contract shared with the displays and BackwardCompatibleClassifierCV:
+# these columns with these kinds, plus (mean|std)_(test|train)_<metric> floats.
+RESULT_COLUMNS = {
+    "dissonance": "str",
+    "lambda_c": "float",
+    "mean_fit_time": "float",
+    "std_fit_time": "float",
+    "pareto_btc": "bool",
+    "pareto_bec": "bool",
+}
+_SCORE_COLUMN = re.compile(r"^(mean|std)_(test|train)_(.+)$")
+_FORMATS = (".csv", ".parquet")
+
+MISSING_COLUMN = "{source}: column {column!r} is missing from the sweep results."
+WRONG_KIND = "{source}: column {column!r} must hold {kind} values; got {detail}."
+UNREADABLE = "Cannot read sweep results from {path}: {error}"
+
+
+def _kind_ok(series, kind):
+    if kind == "float":
+        return pd.api.types.is_float_dtype(series.dtype)
+    if kind == "bool":
+        return pd.api.types.is_bool_dtype(series.dtype)
+    return (
+        pd.api.types.is_object_dtype(series.dtype)
+        or pd.api.types.is_string_dtype(series.dtype)
+    ) and all(isinstance(value, str) for value in series)
+
+
+def _check_results(frame, source):
+    """Raise a ValueError naming the first column that breaks the schema."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(
+            f"{source}: sweep results must be a pandas DataFrame (see "
+            f"sweep_results); got {type(frame).__name__}."
+        )
+    columns = dict(RESULT_COLUMNS)
+    scores = [c for c in frame.columns if _SCORE_COLUMN.match(str(c))]
+    if not any(c.startswith("mean_test_") for c in scores):
+        raise ValueError(
+            MISSING_COLUMN.format(source=source, column="mean_test_<metric>")
+        )
+    for column in scores:
+        stat, part, metric = _SCORE_COLUMN.match(column).groups()
+        columns[column] = "float"
+        columns[f"{'std' if stat == 'mean' else 'mean'}_{part}_{metric}"] = "float"
+    for column, kind in columns.items():
+        if column not in frame.columns:
+            raise ValueError(MISSING_COLUMN.format(source=source, column=column))
+        if not _kind_ok(frame[column], kind):
+            raise ValueError(
+                WRONG_KIND.format(
+                    source=source,
+                    column=column,
+                    kind=kind,
+                    detail=f"dtype {frame[column].dtype}",
+                )
+            )
+
+
+def _check_format(path):
+    suffix = Path(path).suffix.lower()
+    if suffix not in _FORMATS:
+        raise ValueError(
+            f"Sweep results are saved as {' or '.join(_FORMATS)}; got {str(path)!r}."
+        )
+    return suffix
+
+
+def save_results(results, path):
+    """Write sweep results to ``.csv`` or ``.parquet`` (by the file suffix).
+
+    The schema of :func:`~sklearn_bc.sweep_results` is checked first, and the
+    file is written to a temporary name then moved into place, so a failure
+    leaves an existing file untouched. Both formats round-trip exactly with
+    :func:`load_results` (CSV floats are written with the shortest repr that
+    reads back to the same float64).
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A table from :func:`~sklearn_bc.sweep_results`.
+    path : str or Path
+        Target file; ``.parquet`` needs pyarrow (``pip install
+        sklearn_bc[parquet]``).
+
+    Returns
+    -------
+    path : Path
+        The file written.
+    """
+    path = Path(path)
+    suffix = _check_format(path)
+    _check_results(results, "save_results")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if suffix == ".csv":
+            results.to_csv(tmp, index=False)
+        else:
+            results.to_parquet(tmp, index=False, engine="pyarrow")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def load_results(path):
+    """Read sweep results written by :func:`save_results`, checking the schema.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` or ``.parquet`` file.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+
+    Raises
+    ------
+    ValueError
+        When the file cannot be parsed, or a column of the schema is missing
+        or holds values of the wrong kind (the message names the column). The
+        file is only read, never modified.
+    """
+    path = Path(path)
+    suffix = _check_format(path)
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, float_precision="round_trip")
+        else:
+            frame = pd.read_parquet(path, engine="pyarrow")
+    except (FileNotFoundError, IsADirectoryError, ImportError):
+        raise
+    except (ValueError, OSError) as exc:  # parser, decoding and Arrow errors
+        raise ValueError(UNREADABLE.format(path=path, error=exc)) from exc
+    _check_results(frame, str(path))
+    return frame
