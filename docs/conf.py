@@ -81,12 +81,18 @@ sphinx_gallery_conf = {
 _API_SECTIONS = [
     ("Estimators", "Train the new model h2 compatibly with a fitted h1."),
     ("Losses", "Torch modules, usable in a plain PyTorch training loop."),
-    ("Metrics", "Backward compatibility of an update, from predicted labels."),
+    (
+        "Metrics and scorers",
+        "Backward compatibility of an update, from predicted labels or as scorers.",
+    ),
     ("Displays", "Plots with scikit-learn's display API."),
     ("Other public names", "Sweep results, selection rules and helpers."),
 ]
 # public names of submodules that are not re-exported at the top level
-_SUBMODULE_NAMES = ["sklearn_bc.datasets.load_digits_update", "sklearn_bc.modules.MLPModule"]
+_SUBMODULE_NAMES = [
+    "sklearn_bc.datasets.load_digits_update",
+    "sklearn_bc.modules.MLPModule",
+]
 
 
 def _section(name):
@@ -101,13 +107,19 @@ def _section(name):
             return "Losses"
         if issubclass(obj, BaseEstimator) or hasattr(obj, "fit"):
             return "Estimators"
-    elif name.endswith(("_score", "_rate", "_report")) or name == "compatibility_report":
-        return "Metrics"
+    elif name.endswith(("_score", "_rate", "_report", "_scorer")):
+        return "Metrics and scorers"
     return "Other public names"
 
 
 def _autosummary(names, module):
-    lines = [f".. currentmodule:: {module}", "", ".. autosummary::", "   :toctree: generated/", ""]
+    lines = [
+        f".. currentmodule:: {module}",
+        "",
+        ".. autosummary::",
+        "   :toctree: generated/",
+        "",
+    ]
     lines += [f"   {name}" for name in names]
     return lines + [""]
 

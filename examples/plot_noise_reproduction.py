@@ -113,7 +113,9 @@ table = (
 )
 table.index = [f"{noise:.0%}" for noise in table.index]
 table.index.name = "label noise"
-with pd.option_context("display.precision", 3, "display.width", 120, "display.max_columns", None):
+with pd.option_context(
+    "display.precision", 3, "display.width", 120, "display.max_columns", None
+):
     print(f"h1 accuracy: {h1_accuracy:.3f}")
     print(table)
 
