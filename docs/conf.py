@@ -161,3 +161,15 @@ def _write_api_page():
 
 
 _write_api_page()
+
+
+def _skip_member(app, what, name, obj, skip, options):
+    # scikit-learn generates set_{method}_request for metadata routing; their
+    # docstrings point into scikit-learn's own glossary, which is not ours
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return skip
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_member)
