@@ -22,6 +22,12 @@ def main(argv=None):
     )
     demo.add_argument("--n-jobs", type=int, default=None, help="parallel fits")
     demo.add_argument("--progress", action="store_true", help="show a progress bar")
+    demo.add_argument(
+        "--engine",
+        choices=("vectorised", "gridsearch"),
+        default="vectorised",
+        help="train all sweep points at once, or one by one with GridSearchCV",
+    )
     args = parser.parse_args(argv)
     from .demo import run_demo
 
@@ -33,6 +39,7 @@ def main(argv=None):
         min_btc=args.min_btc,
         n_jobs=args.n_jobs,
         progress=args.progress,
+        engine=args.engine,
     )
     return 0
 

@@ -2,15 +2,20 @@
 
 h1 is a logistic regression trained on an early, clean sample of the digits;
 h2 an MLP trained on the larger, noisier update. The lambda_c sweep (11 values
-x 2 dissonances) runs as a ``GridSearchCV`` scored with the compatibility
-scorers, refits the most accurate candidate whose cross-validated BTC reaches
-a floor, and writes:
+x 2 dissonances) is cross-validated, every point trained at once by
+:class:`~sklearn_bc.BackwardCompatibleClassifierCV` (``engine="vectorised"``,
+the default) or one fit after the other by a ``GridSearchCV`` scored with the
+compatibility scorers (``engine="gridsearch"``). It selects the most accurate
+candidate whose cross-validated BTC reaches a floor, and writes:
 
 - ``sweep_results.csv`` (and ``.parquet`` when pyarrow is installed): the
   cross-validated sweep, one row per candidate (see ``sweep_results``);
 - ``compatibility_table.csv``: test-set accuracy, BTC, BEC, NFR and PFR of
   every candidate refitted on the whole training set;
-- ``selected.json``: the chosen candidate with its test accuracy and BTC.
+- ``selected.json``: the chosen candidate with its test accuracy and BTC;
+- PNGs of the displays (``compatibility_scatter.png``, ``error_venn.png``,
+  ``incompatibility_histogram.png``, ``group_compatibility.png``) when
+  matplotlib and matplotlib-venn are installed (the ``plot`` extra).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from ._callbacks import TorchSeed
 from .classifier import BackwardCompatibleClassifier
+from .classifier_cv import BackwardCompatibleClassifierCV
 from .datasets import load_digits_update
 from .metrics import bec_score, btc_score, negative_flip_rate, positive_flip_rate
 from .modules import MLPModule
@@ -39,6 +45,7 @@ from .sweep import save_results, select_compatible, sweep_progress, sweep_result
 TABLE_NAME = "compatibility_table.csv"
 RESULTS_NAME = "sweep_results"
 SELECTED_NAME = "selected.json"
+ENGINES = ("vectorised", "gridsearch")
 # the demo's scorers: names are the sweep_results column suffixes
 SCORING = {
     "accuracy": "accuracy",
@@ -108,6 +115,43 @@ def make_sweep(
     )
 
 
+def make_vectorised_sweep(
+    reference,
+    *,
+    lambdas=None,
+    dissonances=("new_error", "strict_imitation"),
+    max_epochs=40,
+    cv=3,
+    min_btc=0.965,
+    random_state=0,
+):
+    """The same sweep as :func:`make_sweep`, every point trained at once."""
+    lambdas = np.linspace(0.0, 1.0, 11).round(2) if lambdas is None else lambdas
+    return BackwardCompatibleClassifierCV(
+        MLPModule,
+        reference,
+        lambdas=[float(value) for value in lambdas],
+        dissonances=tuple(dissonances),
+        cv=StratifiedKFold(cv, shuffle=True, random_state=random_state),
+        refit=select_compatible(min_btc, score="accuracy", compatibility="btc"),
+        module__n_features=64,
+        module__n_classes=10,
+        module__hidden=(64,),
+        optimizer=torch.optim.Adam,
+        lr=0.01,
+        max_epochs=max_epochs,
+        batch_size=64,
+        random_state=random_state,
+    )
+
+
+def stroke_band(X):
+    """Group digits by ink: thin, medium or bold strokes (tertiles of mean pixel)."""
+    ink = np.asarray(X).reshape(len(X), -1).mean(axis=1)
+    edges = np.quantile(ink, [1 / 3, 2 / 3])
+    return np.array(["thin", "medium", "bold"])[np.searchsorted(edges, ink)]
+
+
 @contextlib.contextmanager
 def _torch_threads(n_threads):
     """Run torch on ``n_threads`` intra-op threads inside the block.
@@ -129,11 +173,35 @@ def _test_row(estimator, data, y_ref):
     """Refit one candidate on all training rows and score it on the test set."""
     h2 = estimator.fit(data.X_train, data.y_train)
     y_pred = h2.predict(data.X_test)
-    args = (data.y_test, y_ref, y_pred)
+    return _scores(estimator.dissonance, estimator.lambda_c, data.y_test, y_ref, y_pred)
+
+
+def _write_pngs(output_dir, search, results, data, y_ref, selected, log):
+    """The displays of the chosen point, as PNGs (skipped without matplotlib)."""
+    try:
+        from ._plot._demo import write_display_pngs
+
+        label = f"{selected['dissonance']}, lambda_c={selected['lambda_c']:.1f}"
+        return write_display_pngs(
+            output_dir,
+            y_true=data.y_test,
+            y_ref=y_ref,
+            predictions={label: search.predict(data.X_test)},
+            results=results,
+            groups=stroke_band(data.X_test),
+        )
+    except ImportError as exc:
+        log(f"skipped the display PNGs: {exc}")
+        return []
+
+
+def _scores(dissonance, lambda_c, y_true, y_ref, y_pred):
+    """One row of the test-set compatibility table."""
+    args = (y_true, y_ref, y_pred)
     return {
-        "dissonance": estimator.dissonance,
-        "lambda_c": float(estimator.lambda_c),
-        "accuracy": float(np.mean(y_pred == data.y_test)),
+        "dissonance": dissonance,
+        "lambda_c": float(lambda_c),
+        "accuracy": float(np.mean(y_pred == y_true)),
         "btc": btc_score(*args),
         "bec": bec_score(*args),
         "nfr": negative_flip_rate(*args),
@@ -155,6 +223,7 @@ def run_demo(
     min_btc=0.965,
     n_jobs=None,
     progress=False,
+    engine="vectorised",
 ):
     """Sweep lambda_c with cross-validation and write the results.
 
@@ -183,7 +252,10 @@ def run_demo(
         Parallel fits (joblib; None is one, or the active backend's default,
         e.g. a Dask cluster under ``joblib.parallel_config(backend="dask")``).
     progress : bool, default=False
-        Show a progress bar of the sweep's fits.
+        Show a progress bar of the sweep's fits (``engine="gridsearch"``).
+    engine : {"vectorised", "gridsearch"}, default="vectorised"
+        Train all points at once (:class:`BackwardCompatibleClassifierCV`) or
+        one by one (``GridSearchCV``; parallel with ``n_jobs``).
 
     Returns
     -------
@@ -204,24 +276,30 @@ def run_demo(
         f"reference h1: logistic regression on {len(data.y_reference)} clean rows, "
         f"test accuracy {np.mean(y_ref == data.y_test):.3f}"
     )
-    search = make_sweep(
-        h1,
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {list(ENGINES)}; got {engine!r}.")
+    sweep_args = dict(
         lambdas=lambdas,
         dissonances=dissonances,
         max_epochs=max_epochs,
         cv=cv,
         min_btc=min_btc,
-        n_jobs=n_jobs,
         random_state=random_state,
     )
-    n_fits = len(lambdas) * len(dissonances) * cv
-    bar = (
-        sweep_progress(total=n_fits, desc="lambda_c sweep")
-        if progress
-        else contextlib.nullcontext()
-    )
+    if engine == "vectorised":
+        search = make_vectorised_sweep(h1, **sweep_args)
+        bar = contextlib.nullcontext()
+    else:
+        search = make_sweep(h1, n_jobs=n_jobs, **sweep_args)
+        n_fits = len(lambdas) * len(dissonances) * cv
+        bar = (
+            sweep_progress(total=n_fits, desc="lambda_c sweep")
+            if progress
+            else contextlib.nullcontext()
+        )
     with bar, _torch_threads(1):
         search.fit(data.X_train, data.y_train)
+    log(f"sweep ({engine}): {len(search.cv_results_['params'])} points, {cv} folds")
     results = sweep_results(search)
     paths = [save_results(results, output_dir / f"{RESULTS_NAME}.csv")]
     try:
@@ -230,15 +308,22 @@ def run_demo(
         pass
     else:
         paths.append(save_results(results, output_dir / f"{RESULTS_NAME}.parquet"))
-
-    # test-set compatibility of every candidate refitted on all training rows
-    with _torch_threads(1):
-        rows = Parallel(n_jobs=n_jobs)(
-            delayed(_test_row)(
-                clone(search.estimator).set_params(**params), data, y_ref
+    # test-set compatibility of every candidate trained on all training rows
+    if engine == "vectorised":
+        rows = [
+            _scores(dissonance, lambda_c, data.y_test, y_ref, y_pred)
+            for (dissonance, lambda_c), y_pred in search.predict_all(
+                data.X_test
+            ).items()
+        ]
+    else:
+        with _torch_threads(1):
+            rows = Parallel(n_jobs=n_jobs)(
+                delayed(_test_row)(
+                    clone(search.estimator).set_params(**params), data, y_ref
+                )
+                for params in search.cv_results_["params"]
             )
-            for params in search.cv_results_["params"]
-        )
     table = pd.DataFrame(rows)
     table_path = output_dir / TABLE_NAME
     table.to_csv(table_path, index=False)
@@ -258,6 +343,7 @@ def run_demo(
     selected_path = output_dir / SELECTED_NAME
     selected_path.write_text(json.dumps(selected, indent=2) + "\n")
     paths.append(selected_path)
+    paths += _write_pngs(output_dir, search, results, data, y_ref, selected, log)
 
     log(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     log(

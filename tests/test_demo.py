@@ -6,7 +6,8 @@ from sklearn_bc import load_results
 from sklearn_bc.demo import RESULTS_NAME, SELECTED_NAME, TABLE_NAME, run_demo
 
 
-def test_demo_writes_sweep_results_table_and_selection(tmp_path):
+@pytest.mark.parametrize("engine", ["vectorised", "gridsearch"])
+def test_demo_writes_sweep_results_table_and_selection(tmp_path, engine):
     lines = []
     table = run_demo(
         tmp_path,
@@ -16,6 +17,7 @@ def test_demo_writes_sweep_results_table_and_selection(tmp_path):
         cv=2,
         min_btc=0.0,
         log=lines.append,
+        engine=engine,
     )
     results = load_results(tmp_path / f"{RESULTS_NAME}.csv")
     assert results["lambda_c"].tolist() == [0.0, 1.0]
@@ -29,6 +31,19 @@ def test_demo_writes_sweep_results_table_and_selection(tmp_path):
     assert selected["test_btc"] == row["btc"]
     assert selected["test_accuracy"] == row["accuracy"]
     assert any(line.startswith("selected: new_error") for line in lines)
+    assert any(line.startswith(f"sweep ({engine})") for line in lines)
+    for name in [
+        "compatibility_scatter",
+        "error_venn",
+        "incompatibility_histogram",
+        "group_compatibility",
+    ]:
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+
+
+def test_demo_unknown_engine(tmp_path):
+    with pytest.raises(ValueError, match="engine must be one of"):
+        run_demo(tmp_path, engine="turbo", log=lambda line: None)
 
 
 def test_demo_unreachable_floor_warns(tmp_path):
