@@ -46,6 +46,15 @@ TABLE_NAME = "compatibility_table.csv"
 RESULTS_NAME = "sweep_results"
 SELECTED_NAME = "selected.json"
 ENGINES = ("vectorised", "gridsearch")
+# h2's architecture and optimiser, shared by both sweep engines
+_H2_SETTINGS = {
+    "module__n_features": 64,
+    "module__n_classes": 10,
+    "module__hidden": (64,),
+    "optimizer": torch.optim.Adam,
+    "lr": 0.01,
+    "batch_size": 64,
+}
 # the demo's scorers: names are the sweep_results column suffixes
 SCORING = {
     "accuracy": "accuracy",
@@ -73,13 +82,8 @@ def make_new_model(reference, *, max_epochs=40, random_state=0, **params):
     return BackwardCompatibleClassifier(
         MLPModule,
         reference=reference,
-        module__n_features=64,
-        module__n_classes=10,
-        module__hidden=(64,),
-        optimizer=torch.optim.Adam,
-        lr=0.01,
         max_epochs=max_epochs,
-        batch_size=64,
+        **_H2_SETTINGS,
         iterator_train__shuffle=True,
         train_split=None,
         callbacks=[("seed", TorchSeed(random_state))],
@@ -134,13 +138,8 @@ def make_vectorised_sweep(
         dissonances=tuple(dissonances),
         cv=StratifiedKFold(cv, shuffle=True, random_state=random_state),
         refit=select_compatible(min_btc, score="accuracy", compatibility="btc"),
-        module__n_features=64,
-        module__n_classes=10,
-        module__hidden=(64,),
-        optimizer=torch.optim.Adam,
-        lr=0.01,
         max_epochs=max_epochs,
-        batch_size=64,
+        **_H2_SETTINGS,
         random_state=random_state,
     )
 
