@@ -5,6 +5,7 @@ and a scikit-learn/skorch estimator that trains a new model h2 to stay
 compatible with a fitted reference model h1.
 """
 
+from ._explorer import CompatibilityExplorer
 from ._plot.groups import GroupCompatibilityDisplay
 from ._plot.histogram import IncompatibilityHistogramDisplay
 from ._plot.scatter import CompatibilityScatterDisplay
@@ -23,6 +24,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackwardCompatibleClassifier",
+    "CompatibilityExplorer",
     "CompatibilityScatterDisplay",
     "ErrorVennDisplay",
     "GroupCompatibilityDisplay",
