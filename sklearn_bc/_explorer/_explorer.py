@@ -171,9 +171,9 @@ class CompatibilityExplorer:
     ...     instance_images=data.images_test,
     ... )
     >>> explorer.points_[["split", "btc"]].round(3)
-      split    btc
-    0 train  0.995
-    1  test  0.983
+       split    btc
+    0  train  0.997
+    1   test  0.994
     >>> explorer.save("report.html")  # doctest: +SKIP
     """
 

@@ -314,8 +314,18 @@ def _read_table(path, filename, fmt, name):
         if fmt == "parquet":
             return pd.read_parquet(file)
         dtypes = {c: str for c, k in TABLES[name].items() if k.startswith("s")}
-        table = pd.read_csv(file, dtype=dtypes, keep_default_na=False, na_values=[""])
-        return table.astype(object).where(table.notna(), None).infer_objects()
+        table = pd.read_csv(
+            file,
+            dtype=dtypes,
+            keep_default_na=False,
+            na_values=[""],
+            float_precision="round_trip",
+        )
+        for column in dtypes:
+            if column in table:
+                table[column] = table[column].astype(object)
+                table.loc[table[column].isna(), column] = None
+        return table
     except (OSError, ValueError) as exc:
         raise ValueError(f"Cannot read the {name} table {str(file)!r}: {exc}") from exc
 
