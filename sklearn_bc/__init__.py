@@ -6,6 +6,7 @@ takes sample_weight, which train a new model h2 to stay compatible with a
 fitted reference model h1.
 """
 
+from ._explorer import CompatibilityExplorer
 from ._plot.groups import GroupCompatibilityDisplay
 from ._plot.histogram import IncompatibilityHistogramDisplay
 from ._plot.scatter import CompatibilityScatterDisplay
@@ -36,6 +37,7 @@ __all__ = [
     "BackwardCompatibleClassifier",
     "BackwardCompatibleClassifierCV",
     "BackwardCompatibleUpdate",
+    "CompatibilityExplorer",
     "CompatibilityScatterDisplay",
     "ErrorVennDisplay",
     "GroupCompatibilityDisplay",

@@ -1,0 +1,461 @@
+"""CompatibilityExplorer: an interactive, self-contained HTML compatibility report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.validation import check_is_fitted
+
+from .._reference import _is_torch_module, reference_outputs
+from ._page import iframe, render_page
+from ._spec import build_spec
+from ._tables import (
+    INSTANCE_COLUMNS,
+    SPLITS,
+    check_table,
+    compute_instances,
+    compute_tables,
+    load_tables,
+    save_tables,
+)
+
+DEFAULT_MAX_IMAGE_BYTES = 5_000_000
+
+
+def _final_step(model):
+    return model[-1] if isinstance(model, Pipeline) else model
+
+
+def _reference_labels(reference, X, classes):
+    if _is_torch_module(reference):
+        return reference_outputs(reference, X, np.asarray(classes)).labels
+    return np.asarray(reference.predict(X))
+
+
+def _inferred_reference(model):
+    """The reference model and the input it sees (after a pipeline's steps)."""
+    reference = getattr(_final_step(model), "reference", None)
+    if reference is None:
+        raise ValueError(
+            f"reference is None and the model {type(model).__name__} carries no "
+            "reference; pass the fitted reference model h1 as reference=..."
+        )
+    if isinstance(model, Pipeline):
+        head = model[:-1]
+        return reference, head.transform
+    return reference, None
+
+
+def _predict_point(model, reference, data, classes):
+    """h2's and h1's predictions on each split for one fitted model."""
+    predictions = {s: np.asarray(model.predict(X)) for s, (X, _) in data.items()}
+    if reference is not None:
+        return predictions, None
+    h1, transform = _inferred_reference(model)
+    ref = {
+        s: _reference_labels(h1, X if transform is None else transform(X), classes)
+        for s, (X, _) in data.items()
+    }
+    return predictions, ref
+
+
+def _fit_predict(estimator, params, data, reference, classes):
+    estimator = estimator.set_params(**params)
+    X, y = data["train"] if "train" in data else next(iter(data.values()))
+    estimator.fit(X, y)
+    return _point_params(estimator, None), _predict_point(
+        estimator, reference, data, classes
+    )
+
+
+def _point_params(model, key):
+    """(label, dissonance, lambda_c) of a model, from its key or its params."""
+    if isinstance(key, tuple):
+        if len(key) != 2:
+            raise ValueError(
+                f"A model key must be (dissonance, lambda_c) or a label; got {key!r}."
+            )
+        dissonance, lambda_c = key
+        return f"{dissonance} lambda_c={float(lambda_c):g}", str(dissonance), lambda_c
+    params = _final_step(model).get_params(deep=False)
+    dissonance = params.get("dissonance", "other")
+    lambda_c = params.get("lambda_c", float("nan"))
+    label = key if key is not None else f"{dissonance} lambda_c={float(lambda_c):g}"
+    return str(label), str(dissonance), float(lambda_c)
+
+
+def _splits(X_train, y_train, X_test, y_test):
+    data = {}
+    if X_train is not None:
+        data["train"] = (X_train, np.asarray(y_train))
+    if X_test is None:
+        raise ValueError("X_test and y_test are required.")
+    data["test"] = (X_test, np.asarray(y_test))
+    return data
+
+
+def _per_split(source, name):
+    """A metadata/image source as {split: source}; a bare one is the test split's."""
+    if source is None:
+        return {}
+    if isinstance(source, dict):
+        unknown = sorted(set(source) - set(SPLITS))
+        if unknown:
+            raise ValueError(
+                f"{name} keys must be among {list(SPLITS)}; got {unknown}."
+            )
+        return dict(source)
+    return {"test": source}
+
+
+class CompatibilityExplorer:
+    """Interactive compatibility report as one self-contained HTML page.
+
+    Two scatter plots show every candidate model h2 (one point per dissonance
+    and lambda_c) by BTC and by BEC against its accuracy, the reference
+    model's accuracy as a dashed line. Clicking a point shows its scores, an
+    error Venn diagram (h1-only errors green, shared yellow, h2-only red,
+    drawn as a one-dimensional Venn bar with exact proportions) and its
+    incompatible points per class; clicking a Venn region or a class bar
+    lists the instances, with optional metadata and images. Filters: data
+    split, dissonance and a lambda_c range.
+
+    The page inlines Vega, Vega-Lite and vega-embed (from vl-convert-python)
+    and the data: it works offline, can be mailed, and shows inline in
+    Jupyter. Build it with :meth:`from_search`, :meth:`from_models` or
+    :meth:`from_saved`; the constructor takes the computed tables.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        One row per (point, split): ``point_id``, ``label``, ``dissonance``,
+        ``lambda_c``, ``split`` ("train"/"test"), ``n``, ``accuracy``,
+        ``reference_accuracy``, ``btc``, ``bec``, ``nfr``, ``pfr``,
+        ``n_h1_only``, ``n_both``, ``n_h2_only``.
+    errors : pandas.DataFrame
+        One row per (point, split, instance) where h1 or h2 is wrong:
+        ``point_id``, ``split``, ``instance_id``, ``y_true``, ``y_ref``,
+        ``y_pred``.
+    classes : array-like
+        All class labels, in display order.
+    instances : pandas.DataFrame, default=None
+        ``split``, ``instance_id``, ``metadata`` (str or None) and ``image``
+        (a PNG data URI or None) per instance.
+    title : str, default="Backward compatibility explorer"
+    page_size : int, default=20
+        Rows per page of the instance table.
+
+    Attributes
+    ----------
+    points_, errors_, instances_ : pandas.DataFrame
+        The validated tables.
+    classes_ : list
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_bc import CompatibilityExplorer
+    >>> from sklearn_bc.datasets import load_digits_update
+    >>> data = load_digits_update(n_reference=100)
+    >>> h1 = LogisticRegression(max_iter=500).fit(data.X_reference, data.y_reference)
+    >>> h2 = LogisticRegression(max_iter=500).fit(data.X_train, data.y_train)
+    >>> explorer = CompatibilityExplorer.from_models(
+    ...     {("new_error", 0.0): h2}, h1,
+    ...     data.X_train, data.y_train, data.X_test, data.y_test,
+    ...     instance_images=data.images_test,
+    ... )
+    >>> explorer.points_[["split", "btc"]].round(3)
+       split    btc
+    0  train  0.997
+    1   test  0.994
+    >>> explorer.save("report.html")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        points,
+        errors,
+        *,
+        classes,
+        instances=None,
+        title="Backward compatibility explorer",
+        page_size=20,
+    ):
+        self.points_ = check_table(points, "points")
+        self.errors_ = check_table(errors, "errors")
+        if instances is None:
+            instances = pd.DataFrame(
+                {c: pd.Series([], dtype=object) for c in INSTANCE_COLUMNS}
+            ).astype({"instance_id": int})
+        self.instances_ = check_table(instances, "instances")
+        self.classes_ = list(classes)
+        unknown = set(self.errors_["point_id"]) - set(self.points_["point_id"])
+        if unknown:
+            raise ValueError(
+                f"The errors table names point_id(s) {sorted(unknown)} that the "
+                "points table lacks."
+            )
+        if not isinstance(page_size, int | np.integer) or page_size < 1:
+            raise ValueError(
+                f"page_size must be a positive integer; got {page_size!r}."
+            )
+        self.title = title
+        self.page_size = int(page_size)
+
+    # -- builders -------------------------------------------------------------
+    @classmethod
+    def _from_predictions(
+        cls,
+        entries,
+        data,
+        reference,
+        *,
+        instance_metadata,
+        instance_images,
+        max_image_bytes,
+        **kwargs,
+    ):
+        truth = {s: y for s, (_, y) in data.items()}
+        classes = unique_labels(
+            *truth.values(), *(p for _, _, _, preds in entries for p in preds.values())
+        )
+        points, errors = compute_tables(entries, truth, reference)
+        instances = compute_instances(
+            errors,
+            _per_split(instance_metadata, "instance_metadata"),
+            _per_split(instance_images, "instance_images"),
+            max_image_bytes,
+        )
+        return cls(points, errors, classes=classes, instances=instances, **kwargs)
+
+    @classmethod
+    def from_models(
+        cls,
+        models,
+        reference,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        *,
+        instance_metadata=None,
+        instance_images=None,
+        max_image_bytes=DEFAULT_MAX_IMAGE_BYTES,
+        **kwargs,
+    ):
+        """Build the report from fitted models.
+
+        Parameters
+        ----------
+        models : dict
+            ``{(dissonance, lambda_c): fitted_model}`` or ``{label:
+            fitted_model}`` (dissonance and lambda_c then read from the model's
+            parameters, or ``"other"`` and NaN).
+        reference : fitted classifier or None
+            The reference model h1, applied to ``X_train`` and ``X_test``. None
+            takes each model's ``reference`` parameter (after a pipeline's
+            preprocessing steps).
+        X_train, y_train : array-like or None
+            The training split (None leaves it out of the report).
+        X_test, y_test : array-like
+            The testing split.
+        instance_metadata : callable, sequence or dict, default=None
+            A string per instance: ``f(instance_id) -> str`` or a sequence
+            indexed by instance id (the row in ``X_test``). A bare one
+            describes the testing split; ``{"train": ..., "test": ...}``
+            describes both.
+        instance_images : callable, sequence or dict, default=None
+            An image per instance, like ``instance_metadata``: PNG bytes or a
+            2-d (grey) / 3-d (RGB[A]) array, e.g. ``load_digits_update().
+            images_test``. Embedded as PNG data URIs.
+        max_image_bytes : int, default=5_000_000
+            Cap on the total size of the embedded images; a ValueError
+            naming it is raised beyond.
+        **kwargs
+            ``title`` and ``page_size``, passed to the constructor.
+
+        Returns
+        -------
+        explorer : CompatibilityExplorer
+        """
+        if not isinstance(models, dict) or not models:
+            raise ValueError("models must be a non-empty dict of fitted models.")
+        data = _splits(X_train, y_train, X_test, y_test)
+        truth = np.concatenate([y for _, y in data.values()])
+        entries, references = [], []
+        ref = None
+        if reference is not None:
+            ref = {
+                s: _reference_labels(reference, X, unique_labels(truth))
+                for s, (X, _) in data.items()
+            }
+        for key, model in models.items():
+            check_is_fitted(model)
+            label, dissonance, lambda_c = _point_params(model, key)
+            predictions, point_ref = _predict_point(
+                model, reference, data, unique_labels(truth)
+            )
+            entries.append((label, dissonance, lambda_c, predictions))
+            references.append(point_ref if ref is None else ref)
+        return cls._from_predictions(
+            entries,
+            data,
+            references if ref is None else ref,
+            instance_metadata=instance_metadata,
+            instance_images=instance_images,
+            max_image_bytes=max_image_bytes,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_search(
+        cls,
+        search,
+        X_train,
+        y_train,
+        X_test,
+        y_test,
+        *,
+        reference=None,
+        n_jobs=None,
+        instance_metadata=None,
+        instance_images=None,
+        max_image_bytes=DEFAULT_MAX_IMAGE_BYTES,
+        **kwargs,
+    ):
+        """Build the report from a fitted grid search over a compatible classifier.
+
+        Every candidate of ``search.cv_results_["params"]`` is refit once on
+        the training data, in parallel through :class:`joblib.Parallel` (any
+        joblib backend works, Dask included), and predicts both splits.
+
+        Parameters
+        ----------
+        search : fitted GridSearchCV or RandomizedSearchCV
+            Over a :class:`~sklearn_bc.BackwardCompatibleClassifier` or a
+            ``Pipeline`` ending in one.
+        X_train, y_train, X_test, y_test : array-like
+            The splits; the candidates are refit on the training split.
+        reference : fitted classifier, default=None
+            h1 applied to the raw input; None takes the estimator's
+            ``reference`` (applied after a pipeline's preprocessing steps).
+        n_jobs : int, default=None
+            Parallel refits (joblib semantics).
+        instance_metadata, instance_images, max_image_bytes, **kwargs
+            As in :meth:`from_models`.
+
+        Returns
+        -------
+        explorer : CompatibilityExplorer
+        """
+        check_is_fitted(search, "cv_results_")
+        if X_train is None:
+            raise ValueError("from_search refits on X_train, which must be given.")
+        data = _splits(X_train, y_train, X_test, y_test)
+        classes = unique_labels(*(y for _, y in data.values()))
+        ref = None
+        if reference is not None:
+            ref = {
+                s: _reference_labels(reference, X, classes)
+                for s, (X, _) in data.items()
+            }
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_predict)(clone(search.estimator), params, data, ref, classes)
+            for params in search.cv_results_["params"]
+        )
+        entries = [
+            (label, dissonance, lambda_c, predictions)
+            for (label, dissonance, lambda_c), (predictions, _) in results
+        ]
+        references = ref if ref is not None else [r for _, (_, r) in results]
+        return cls._from_predictions(
+            entries,
+            data,
+            references,
+            instance_metadata=instance_metadata,
+            instance_images=instance_images,
+            max_image_bytes=max_image_bytes,
+            **kwargs,
+        )
+
+    @classmethod
+    def from_saved(cls, path, **kwargs):
+        """Read what :meth:`save_data` wrote; no model is needed.
+
+        A missing, mistyped or unreadable table raises a ValueError naming it;
+        nothing on disk is modified.
+
+        Parameters
+        ----------
+        path : str or Path
+            The folder written by :meth:`save_data`.
+        **kwargs
+            ``title`` and ``page_size``, passed to the constructor.
+        """
+        tables, classes = load_tables(path)
+        return cls(
+            tables["points"],
+            tables["errors"],
+            classes=classes,
+            instances=tables["instances"],
+            **kwargs,
+        )
+
+    # -- outputs ----------------------------------------------------------------
+    def save_data(self, path):
+        """Write the tables (parquet, or CSV without pyarrow) and a JSON manifest.
+
+        Parameters
+        ----------
+        path : str or Path
+            A folder, created if missing.
+
+        Returns
+        -------
+        path : Path
+        """
+        tables = {
+            "points": self.points_,
+            "errors": self.errors_,
+            "instances": self.instances_,
+        }
+        return save_tables(path, tables, self.classes_)
+
+    def to_dict(self):
+        """The Vega-Lite specification of the page, data inlined."""
+        return build_spec(
+            self.points_,
+            self.errors_,
+            self.instances_,
+            self.classes_,
+            title=self.title,
+            page_size=self.page_size,
+        )
+
+    def to_html(self, *, renderer="svg"):
+        """The self-contained page as a string.
+
+        Parameters
+        ----------
+        renderer : {"svg", "canvas"}, default="svg"
+            Vega's renderer; SVG keeps marks addressable (tests, screen readers).
+        """
+        if renderer not in ("svg", "canvas"):
+            raise ValueError(f"renderer must be 'svg' or 'canvas'; got {renderer!r}.")
+        return render_page(self.to_dict(), title=self.title, renderer=renderer)
+
+    def save(self, path, *, renderer="svg"):
+        """Write the self-contained HTML page to ``path``; return the path."""
+        path = Path(path)
+        path.write_text(self.to_html(renderer=renderer), encoding="utf-8")
+        return path
+
+    def _repr_html_(self):
+        # an iframe keeps the page's scripts and styles apart from the notebook's
+        return iframe(self.to_html(), height=1350)

@@ -1,0 +1,266 @@
+import html
+import io
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from _explorer_fixtures import H1, Lookup, tiny_explorer
+from numpy.testing import assert_allclose
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sklearn_bc import BackwardCompatibleClassifier, CompatibilityExplorer
+from sklearn_bc._explorer import _tables
+from sklearn_bc._explorer._tables import encode_png
+from sklearn_bc.modules import MLPModule
+
+pytest.importorskip("vl_convert")
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    images = np.arange(6 * 4, dtype=float).reshape(6, 2, 2)
+    return tiny_explorer(instance_images=images, instance_metadata=lambda i: f"row {i}")
+
+
+def test_points_match_hand_computed_scores(explorer):
+    test = explorer.points_.query("split == 'test' and point_id == 0").iloc[0]
+    assert (test["dissonance"], test["lambda_c"]) == ("new_error", 0.5)
+    assert_allclose(
+        test[["accuracy", "reference_accuracy", "btc", "bec", "nfr", "pfr"]].astype(
+            float
+        ),
+        [4 / 6, 4 / 6, 3 / 4, 1 / 2, 1 / 6, 1 / 6],
+    )
+    assert (test["n_h1_only"], test["n_both"], test["n_h2_only"]) == (1, 1, 1)
+    # the training split: h1 wrong on row 9 (local 3), h2 right everywhere
+    train = explorer.points_.query("split == 'train' and point_id == 0").iloc[0]
+    assert_allclose(train[["btc", "accuracy"]].astype(float), [1.0, 1.0])
+    assert np.isnan(train["bec"])  # h2 wrong nowhere: undefined, not 0
+
+
+def test_errors_keep_only_instances_some_model_gets_wrong(explorer):
+    rows = explorer.errors_.query("split == 'test' and point_id == 0")
+    assert rows["instance_id"].tolist() == [1, 2, 5]
+    assert rows["y_pred"].tolist() == [0, 0, 1]
+    assert rows["y_ref"].tolist() == [H1[1], H1[2], H1[5]]
+
+
+def test_embedded_data_equals_hand_computed(explorer):
+    data = explorer.to_dict()["datasets"]
+    venn = [v for v in data["venn"] if v["p"] == 0 and v["s"] == "test"]
+    assert [(v["r"], v["n"]) for v in venn] == [
+        ("h1 only", 1),
+        ("both", 1),
+        ("h2 only", 1),
+    ]
+    assert_allclose([v["pct"] for v in venn], [100 / 3] * 3)
+    classes = [c for c in data["classes"] if c["p"] == 0 and c["s"] == "test"]
+    assert [(c["t"], c["n"]) for c in classes] == [("0", 0), ("1", 1), ("2", 0)]
+    details = {
+        d["name"]: d["v"] for d in data["details"] if d["p"] == 0 and d["s"] == "test"
+    }
+    assert details["BTC"] == "0.7500"
+    assert details["BEC"] == "0.5000"
+    assert details["accuracy difference (h2 - h1)"] == "0.0000"
+    assert details["lambda_c"] == "0.5000"
+    errors = [e for e in data["errors"] if e["p"] == 0 and e["s"] == "test"]
+    assert [(e["i"], e["r"]) for e in errors] == [
+        (1, "h1 only"),
+        (2, "h2 only"),
+        (5, "both"),
+    ]
+    info = {d["key"]: d for d in data["instances"]}
+    assert info["test:2"]["meta"] == "row 2"
+    assert info["test:2"]["img"].startswith("data:image/png;base64,")
+    # the training split has no images nor metadata (a bare source is the test's)
+    assert info["train:3"]["img"] is None and info["train:3"]["meta"] is None
+    points = [p for p in data["points"] if p["s"] == "train" and p["p"] == 0]
+    assert points[0]["bec"] is None  # NaN travels as JSON null
+
+
+def test_spec_is_valid_vega_lite(explorer):
+    alt = pytest.importorskip("altair")
+    alt.VConcatChart.from_dict(explorer.to_dict())
+
+
+def test_page_is_self_contained(explorer):
+    page = explorer.to_html()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script src" not in page and "<link" not in page
+    assert "vegaEmbed(" in page and "window.__vegaViews" in page
+    spec = page.split("var spec = ", 1)[1].split(";\n", 1)[0]
+    assert json.loads(spec)["datasets"]["errors"]
+
+
+def test_repr_html_is_the_page_in_an_iframe(explorer):
+    shown = explorer._repr_html_()
+    assert shown.startswith("<iframe srcdoc=")
+    assert html.unescape(shown.split('srcdoc="', 1)[1].split('" style=', 1)[0]) == (
+        explorer.to_html()
+    )
+
+
+def test_save_writes_the_page(explorer, tmp_path):
+    path = explorer.save(tmp_path / "report.html")
+    assert path.read_text(encoding="utf-8") == explorer.to_html()
+
+
+def test_image_size_cap():
+    images = np.random.RandomState(0).rand(6, 16, 16)
+    with pytest.raises(ValueError, match="max_image_bytes=100"):
+        tiny_explorer(instance_images=images, max_image_bytes=100)
+
+
+def test_images_accept_png_bytes_and_callables():
+    png = encode_png(np.eye(3))
+    explorer = tiny_explorer(instance_images={"train": lambda i: png, "test": None})
+    images = explorer.instances_.set_index(["split", "instance_id"])["image"]
+    assert images[("train", 3)].startswith("data:image/png;base64,")
+    assert images[("test", 1)] is None
+    with pytest.raises(ValueError, match="PNG"):
+        tiny_explorer(instance_images=lambda i: b"not a png")
+
+
+def test_encode_png_round_trip():
+    image = pytest.importorskip("matplotlib.image")
+    grey = np.array([[0, 8], [16, 4]], dtype=float)  # digits' 0-16 range
+    decoded = image.imread(io.BytesIO(encode_png(grey)), format="png")
+    assert_allclose(decoded, grey / 16, atol=1 / 255)
+    with pytest.raises(ValueError, match="2-d array"):
+        encode_png(np.zeros((2, 2, 2)))
+
+
+@pytest.mark.parametrize("parquet", [True, False])
+def test_from_saved_round_trip(explorer, tmp_path, monkeypatch, parquet):
+    if not parquet:
+        monkeypatch.setattr(_tables, "_parquet_available", lambda: False)
+    explorer.save_data(tmp_path / "data")
+    manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
+    assert manifest["table_format"] == ("parquet" if parquet else "csv")
+    loaded = CompatibilityExplorer.from_saved(tmp_path / "data")
+    pd.testing.assert_frame_equal(loaded.points_, explorer.points_, check_dtype=False)
+    pd.testing.assert_frame_equal(loaded.errors_, explorer.errors_, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        loaded.instances_, explorer.instances_, check_dtype=False
+    )
+    assert loaded.classes_ == [0, 1, 2]
+    assert loaded.to_dict()["datasets"] == explorer.to_dict()["datasets"]
+
+
+def _saved(explorer, tmp_path):
+    folder = explorer.save_data(tmp_path / "data")
+    return folder, {f.name: f.read_bytes() for f in folder.iterdir()}
+
+
+def _untouched(folder, before):
+    assert {f.name: f.read_bytes() for f in folder.iterdir()} == before
+
+
+def test_from_saved_corrupt_table(explorer, tmp_path):
+    folder = explorer.save_data(tmp_path / "data")
+    (folder / "points.parquet").write_bytes(b"garbage")
+    before = {f.name: f.read_bytes() for f in folder.iterdir()}
+    with pytest.raises(ValueError, match="points table"):
+        CompatibilityExplorer.from_saved(folder)
+    _untouched(folder, before)
+
+
+def test_from_saved_missing_column(explorer, tmp_path):
+    folder = explorer.save_data(tmp_path / "data")
+    explorer.errors_.drop(columns="y_pred").to_parquet(folder / "errors.parquet")
+    before = {f.name: f.read_bytes() for f in folder.iterdir()}
+    with pytest.raises(
+        ValueError, match=r"errors table lacks the column\(s\) \['y_pred'\]"
+    ):
+        CompatibilityExplorer.from_saved(folder)
+    _untouched(folder, before)
+
+
+def test_from_saved_mistyped_column(explorer, tmp_path):
+    folder = explorer.save_data(tmp_path / "data")
+    explorer.points_.astype({"lambda_c": str}).to_parquet(folder / "points.parquet")
+    with pytest.raises(
+        ValueError, match="'lambda_c' of the points table must hold numbers"
+    ):
+        CompatibilityExplorer.from_saved(folder)
+
+
+@pytest.mark.parametrize(
+    "content, match",
+    [("{not json", "not valid JSON"), ('{"format": "other"}', "not a sklearn_bc")],
+)
+def test_from_saved_bad_manifest(explorer, tmp_path, content, match):
+    folder = explorer.save_data(tmp_path / "data")
+    (folder / "manifest.json").write_text(content)
+    with pytest.raises(ValueError, match=match):
+        CompatibilityExplorer.from_saved(folder)
+    with pytest.raises(ValueError, match="No explorer manifest"):
+        CompatibilityExplorer.from_saved(tmp_path / "nowhere")
+
+
+def test_from_models_reads_params_of_labelled_models(digits, fitted_h1):
+    X, y, X_test, y_test = digits
+    h2 = BackwardCompatibleClassifier(
+        MLPModule,
+        reference=fitted_h1,
+        module__n_features=64,
+        module__n_classes=10,
+        dissonance="strict_imitation",
+        lambda_c=0.3,
+        max_epochs=1,
+        train_split=None,
+        verbose=0,
+    ).fit(X[:200], y[:200])
+    explorer = CompatibilityExplorer.from_models(
+        {"my model": h2}, None, None, None, X_test[:50], y_test[:50]
+    )
+    row = explorer.points_.iloc[0]
+    assert (row["label"], row["dissonance"], row["lambda_c"]) == (
+        "my model",
+        "strict_imitation",
+        0.3,
+    )
+    assert explorer.points_["split"].tolist() == ["test"]
+    assert row["reference_accuracy"] == np.mean(
+        fitted_h1.predict(X_test[:50]) == y_test[:50]
+    )
+
+
+def test_from_search_refits_every_candidate_of_a_pipeline(digits, fitted_h1):
+    X, y, X_test, y_test = digits
+    X, y, X_test, y_test = X[:200], y[:200], X_test[:60], y_test[:60]
+    net = BackwardCompatibleClassifier(
+        MLPModule,
+        reference=fitted_h1,
+        module__n_features=64,
+        module__n_classes=10,
+        max_epochs=1,
+        train_split=None,
+        verbose=0,
+    )
+    pipe = make_pipeline(FunctionTransformer(lambda Z: Z), net)
+    grid = {
+        "backwardcompatibleclassifier__lambda_c": [0.0, 1.0],
+        "backwardcompatibleclassifier__dissonance": ["new_error", "strict_imitation"],
+    }
+    search = GridSearchCV(pipe, grid, cv=2).fit(X, y)
+    explorer = CompatibilityExplorer.from_search(search, X, y, X_test, y_test, n_jobs=1)
+    test = explorer.points_.query("split == 'test'")
+    assert sorted(zip(test["dissonance"], test["lambda_c"], strict=True)) == sorted(
+        (
+            p["backwardcompatibleclassifier__dissonance"],
+            p["backwardcompatibleclassifier__lambda_c"],
+        )
+        for p in search.cv_results_["params"]
+    )
+    assert_allclose(
+        test["reference_accuracy"], np.mean(fitted_h1.predict(X_test) == y_test)
+    )
+
+
+def test_bad_models_argument():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        CompatibilityExplorer.from_models({}, Lookup(H1).fit(), None, None, [[0]], [0])
