@@ -15,7 +15,10 @@ candidate whose cross-validated BTC reaches a floor, and writes:
 - ``selected.json``: the chosen candidate with its test accuracy and BTC;
 - PNGs of the displays (``compatibility_scatter.png``, ``error_venn.png``,
   ``incompatibility_histogram.png``, ``group_compatibility.png``) when
-  matplotlib and matplotlib-venn are installed (the ``plot`` extra).
+  matplotlib and matplotlib-venn are installed (the ``plot`` extra);
+- ``report.html``: the interactive :class:`~sklearn_bc.CompatibilityExplorer`
+  of every point on both splits, with the digits' pictures, when
+  vl-convert-python is installed (the ``report`` extra).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from .sweep import save_results, select_compatible, sweep_progress, sweep_result
 TABLE_NAME = "compatibility_table.csv"
 RESULTS_NAME = "sweep_results"
 SELECTED_NAME = "selected.json"
+REPORT_NAME = "report.html"
 ENGINES = ("vectorised", "gridsearch")
 # h2's architecture and optimiser, shared by both sweep engines
 _H2_SETTINGS = {
@@ -192,6 +196,35 @@ def _write_pngs(output_dir, search, results, data, y_ref, selected, log):
     except ImportError as exc:
         log(f"skipped the display PNGs: {exc}")
         return []
+
+
+def _write_report(output_dir, search, data, h1, n_jobs, log):
+    """The interactive report of every point (skipped without vl-convert)."""
+    from ._explorer import CompatibilityExplorer
+
+    splits = (data.X_train, data.y_train, data.X_test, data.y_test)
+    images = {"train": data.X_train.reshape(-1, 8, 8), "test": data.images_test}
+    title = "Digits update: logistic regression (h1) -> MLP (h2)"
+    try:
+        if isinstance(search, BackwardCompatibleClassifierCV):
+            models = {
+                (params["dissonance"], params["lambda_c"]): search.estimator_for(i)
+                for i, params in enumerate(search.cv_results_["params"])
+            }
+            explorer = CompatibilityExplorer.from_models(
+                models, h1, *splits, instance_images=images, title=title
+            )
+        else:
+            with _torch_threads(1):
+                explorer = CompatibilityExplorer.from_search(
+                    search, *splits, n_jobs=n_jobs, instance_images=images, title=title
+                )
+        path = explorer.save(output_dir / REPORT_NAME)
+    except ImportError as exc:
+        log(f"skipped the interactive report: {exc}")
+        return []
+    log(f"interactive report: {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    return [path]
 
 
 def _scores(dissonance, lambda_c, y_true, y_ref, y_pred):
@@ -343,6 +376,7 @@ def run_demo(
     selected_path.write_text(json.dumps(selected, indent=2) + "\n")
     paths.append(selected_path)
     paths += _write_pngs(output_dir, search, results, data, y_ref, selected, log)
+    paths += _write_report(output_dir, search, data, h1, n_jobs, log)
 
     log(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     log(

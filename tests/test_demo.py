@@ -39,6 +39,8 @@ def test_demo_writes_sweep_results_table_and_selection(tmp_path, engine):
         "group_compatibility",
     ]:
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "vega" in report and "new_error" in report
 
 
 def test_demo_unknown_engine(tmp_path):
