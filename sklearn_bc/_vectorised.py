@@ -228,10 +228,10 @@ def train_points(
     train_loss : ndarray of shape (n_points, max_epochs)
         Each epoch's mean training loss (batches weighted by their size).
     """
-    if vectorise:
+    def train(group):
         return _train_group(
             module,
-            points,
+            group,
             data,
             optimizer,
             optimizer_kwargs,
@@ -241,20 +241,12 @@ def train_points(
             base,
             imitation_target,
         )
+
+    if vectorise:
+        return train(points)
     states, losses = [], []
     for m in range(len(points)):
-        state, loss = _train_group(
-            module,
-            points.subset(m),
-            data,
-            optimizer,
-            optimizer_kwargs,
-            max_epochs,
-            batch_size,
-            seed,
-            base,
-            imitation_target,
-        )
+        state, loss = train(points.subset(m))
         states.append(state)
         losses.append(loss)
     stacked = {name: torch.cat([s[name] for s in states]) for name in states[0]}
