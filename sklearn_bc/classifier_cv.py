@@ -10,7 +10,6 @@ import numpy as np
 import torch
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import accuracy_score
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -25,12 +24,7 @@ from ._vectorised import (
 )
 from .classifier import DISSONANCES, BackwardCompatibleClassifier, _check_device
 from .losses import _check_choice, _check_lambda_c
-from .metrics import (
-    bec_score,
-    btc_score,
-    negative_flip_rate,
-    positive_flip_rate,
-)
+from .scorers import _GREATER_IS_BETTER, _score_labels
 
 __all__ = ["BackwardCompatibleClassifierCV"]
 
@@ -39,29 +33,10 @@ _PREFIXES = ("module__", "optimizer__")
 _COMPACT_PROBA = 2**24
 
 
-def _reference_accuracy(y_true, y_ref, y_pred):
-    return accuracy_score(y_true, y_ref)
-
-
-def _accuracy(y_true, y_ref, y_pred):
-    return accuracy_score(y_true, y_pred)
-
-
-def _nan_division(metric):
-    def score(y_true, y_ref, y_pred):
-        return metric(y_true, y_ref, y_pred, zero_division=np.nan)
-
-    return score
-
-
-# name -> (score(y_true, y_ref, y_pred), lower_is_better)
+# name -> lower is better, in the order of cv_results_ (refit=True: the first)
 SCORERS = {
-    "accuracy": (_accuracy, False),
-    "btc": (_nan_division(btc_score), False),
-    "bec": (_nan_division(bec_score), False),
-    "nfr": (_nan_division(negative_flip_rate), True),
-    "pfr": (_nan_division(positive_flip_rate), False),
-    "reference_accuracy": (_reference_accuracy, False),
+    "accuracy": False,
+    **{name: not greater for name, greater in _GREATER_IS_BETTER.items()},
 }
 
 
@@ -390,9 +365,9 @@ class BackwardCompatibleClassifierCV(
             start = time.perf_counter()
             pred = self._predict_states(states, data[0][torch.as_tensor(test_rows)])
             for name in scoring:
-                metric = SCORERS[name][0]
                 scores[name][k] = [
-                    metric(y_all[test_rows], h1_labels[test_rows], p) for p in pred
+                    _score_labels(name, y_all[test_rows], h1_labels[test_rows], p)
+                    for p in pred
                 ]
             score_time[k] = (time.perf_counter() - start) / n_points
             if self.verbose:
@@ -460,7 +435,7 @@ class BackwardCompatibleClassifierCV(
             results[f"mean_test_{name}"] = values.mean(axis=0)
             results[f"std_test_{name}"] = values.std(axis=0)
             results[f"rank_test_{name}"] = _rank(
-                results[f"mean_test_{name}"], SCORERS[name][1]
+                results[f"mean_test_{name}"], SCORERS[name]
             )
         for name, times in (("fit", fit_time), ("score", score_time)):
             results[f"mean_{name}_time"] = times.mean(axis=0)

@@ -63,6 +63,23 @@ _METRICS = {
 _GREATER_IS_BETTER = {name: name != "nfr" for name in _METRICS}
 _ROUTABLE = ("y_ref", "sample_weight")
 
+
+def _score_labels(
+    metric, y_true, y_ref, y_pred, *, sample_weight=None, zero_division=np.nan
+):
+    """Value of ``metric`` ("accuracy" or a name of ``_METRICS``) from the labels.
+
+    ``y_pred`` is not used for "reference_accuracy" (it may be None).
+    """
+    if metric == "accuracy":
+        return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
+    if metric == "reference_accuracy":
+        return float(accuracy_score(y_true, y_ref, sample_weight=sample_weight))
+    return _METRICS[metric](
+        y_true, y_ref, y_pred, sample_weight=sample_weight, zero_division=zero_division
+    )
+
+
 NO_REFERENCE = (
     "The {metric!r} scorer needs h1's predictions: pass reference=... to "
     "make_compatibility_scorer, score an estimator that has a fitted "
@@ -149,10 +166,10 @@ class _CompatibilityScorer:
             if reference is None:
                 raise ValueError(NO_REFERENCE.format(metric=self.metric))
             y_ref = _reference_labels(reference, X, estimator.classes_)
-        if self.metric == "reference_accuracy":
-            return float(accuracy_score(y_true, y_ref, sample_weight=sample_weight))
-        y_pred = estimator.predict(X)
-        return _METRICS[self.metric](
+        # h1's accuracy needs no prediction of h2
+        y_pred = None if self.metric == "reference_accuracy" else estimator.predict(X)
+        return _score_labels(
+            self.metric,
             y_true,
             y_ref,
             y_pred,
