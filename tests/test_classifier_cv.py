@@ -18,6 +18,7 @@ from sklearn_bc import (
     StrictImitationLoss,
 )
 from sklearn_bc._reference import reference_outputs
+from sklearn_bc._vectorised import _Stack
 from sklearn_bc.losses import _compatibility_loss
 from sklearn_bc.modules import MLPModule
 
@@ -212,6 +213,27 @@ def test_stacked_loss_equals_each_models_loss():
             assert_allclose(
                 stacked[m].item(), loss_cls(lam)(out[m], y, proba).item(), rtol=1e-12
             )
+
+
+def test_stacked_parameters_take_their_gradients_without_a_copy():
+    torch.manual_seed(0)
+    module = MLPModule(n_features=5, n_classes=3, hidden=(7,))
+    module.layers[1].bias.requires_grad_(False)  # a frozen parameter is left as it is
+    stack = _Stack([module, module, module])
+    before = {k: v.detach().clone() for k, v in stack.params.items()}
+    x = torch.randn(4, 5)
+    stack.match_gradient_layout(x)
+    for name, param in stack.params.items():
+        assert_array_equal(param.detach().numpy(), before[name].numpy())
+        assert param.requires_grad == (name != "layers.1.bias")
+    stack.forward(x).sum().backward()
+    for name, param in stack.params.items():
+        if param.requires_grad:
+            # autograd stores the incoming gradient itself only when the
+            # layouts agree; otherwise it copies it on every step
+            assert param.grad.stride() == param.stride(), name
+    weight = "layers.1.weight"
+    assert stack.params[weight].stride() != before[weight].stride()
 
 
 @pytest.fixture(scope="module")
