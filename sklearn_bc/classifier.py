@@ -12,6 +12,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
 from skorch.utils import to_numpy, to_tensor
+from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader
 
 from ._data import (
@@ -141,6 +142,13 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
     --------
     NewErrorLoss, StrictImitationLoss : The losses used for training.
     btc_score, bec_score : Compatibility metrics.
+
+    Notes
+    -----
+    h1's outputs are computed with one BLAS thread (``threadpoolctl``). The
+    worker threads of a multi-threaded BLAS keep spinning for about 0.1 s
+    after each call, on the cores torch then trains on: on a 2-core machine
+    that made the first three epochs of a digits fit twice as slow.
 
     Examples
     --------
@@ -334,7 +342,11 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
                 reference_proba, X.shape[0], classes
             )
         else:
-            h1_proba, h1_labels = reference_outputs(self.reference, X_raw, classes)
+            # One BLAS thread for h1: OpenBLAS's idle workers spin for about
+            # 0.1 s after a parallel call, on the cores torch is about to
+            # train on (measured: the first 3 epochs on digits ran 2x slower).
+            with threadpool_limits(limits=1, user_api="blas"):
+                h1_proba, h1_labels = reference_outputs(self.reference, X_raw, classes)
         position = {label: i for i, label in enumerate(classes.tolist())}
         y_encoded = np.fromiter(
             (position[label] for label in y.tolist()), dtype=np.int64, count=len(y)

@@ -1,5 +1,6 @@
 """BackwardCompatibleClassifier: training, sklearn citizenship, reference safety."""
 
+import os
 import pickle
 
 import numpy as np
@@ -15,6 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from skorch import NeuralNetClassifier
 from skorch.dataset import ValidSplit
+from threadpoolctl import threadpool_info, threadpool_limits
 from torch import nn
 
 from sklearn_bc import BackwardCompatibleClassifier, btc_score
@@ -111,6 +113,25 @@ def test_reference_runs_once_per_fit(digits, fitted_h1, dissonance):
     net.fit(X, y)
     assert CountingReference.calls == 1
     assert len(net.history) == 4 and "valid_acc" in net.history[-1]
+
+
+def test_reference_predicts_with_one_blas_thread(digits):
+    # a multi-threaded BLAS would leave spinning workers on torch's cores
+    X, y, _, _ = digits
+    seen = []
+
+    class BlasReference(LogisticRegression):
+        def predict_proba(self, X):
+            seen.append([i["num_threads"] for i in threadpool_info()
+                         if i["user_api"] == "blas"])  # fmt: skip
+            return super().predict_proba(X)
+
+    h1 = BlasReference(max_iter=500).fit(X[:150], y[:150])
+    with threadpool_limits(limits=2, user_api="blas"):
+        make_net(h1, max_epochs=1).fit(X[:300], y[:300])
+        after = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert seen and seen[0] and set(seen[0]) == {1}
+    assert after and max(after) == min(2, os.cpu_count())  # restored
 
 
 def test_string_labels_and_dataframe(digits):
