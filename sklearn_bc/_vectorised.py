@@ -213,7 +213,35 @@ class Points:
         return self._index.get(dissonance)
 
     def subset(self, m):
-        return Points([self.pairs[m]], self.lambdas.device)
+        """The points at index ``m`` (an int or a list of ints)."""
+        index = [m] if isinstance(m, (int, np.integer)) else list(m)
+        return Points([self.pairs[i] for i in index], self.lambdas.device)
+
+    def distinct(self, imitation_target):
+        """Indices of the points that train distinct models, and the expansion.
+
+        At lambda_c=0 both dissonances are the plain loss, and strict
+        imitation of h1's *label* equals new error (where h1 is right its
+        label is y): such points train the same model, so it is trained once.
+
+        Returns
+        -------
+        keep : list of int
+            One point per distinct model.
+        expand : ndarray of int
+            For each point, its model's position in ``keep``.
+        """
+        first = {}
+        expand = []
+        for dissonance, lam in self.pairs:
+            lam = float(lam)
+            if lam == 0.0:
+                dissonance = "plain"
+            elif imitation_target == "hard":
+                dissonance = "new_error"
+            expand.append(first.setdefault((dissonance, lam), len(first)))
+        keep = [expand.index(k) for k in range(len(first))]
+        return keep, np.asarray(expand)
 
 
 def train_points(
@@ -231,6 +259,9 @@ def train_points(
     imitation_target,
 ):
     """Train one copy of ``module`` per point on the same batches.
+
+    Points that train the same model (:meth:`Points.distinct`: lambda_c=0 of
+    both dissonances, and hard imitation next to new error) are trained once.
 
     Parameters
     ----------
@@ -265,6 +296,16 @@ def train_points(
             imitation_target,
         )
 
+    keep, expand = points.distinct(imitation_target)
+    if len(keep) < len(points):
+        states, losses = train_points(
+            module, points.subset(keep), data, vectorise=vectorise,
+            optimizer=optimizer, optimizer_kwargs=optimizer_kwargs,
+            max_epochs=max_epochs, batch_size=batch_size, seed=seed, base=base,
+            imitation_target=imitation_target,
+        )  # fmt: skip
+        index = torch.as_tensor(expand)
+        return {name: t[index] for name, t in states.items()}, losses[expand]
     if vectorise:
         return train(points)
     states, losses = [], []

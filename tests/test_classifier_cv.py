@@ -18,7 +18,7 @@ from sklearn_bc import (
     StrictImitationLoss,
 )
 from sklearn_bc._reference import reference_outputs
-from sklearn_bc._vectorised import _Stack
+from sklearn_bc._vectorised import Points, _Stack
 from sklearn_bc.losses import _compatibility_loss
 from sklearn_bc.modules import MLPModule
 
@@ -62,7 +62,9 @@ def data():
     return X.astype(np.float32), y, h1
 
 
-def sequential_fit(module, X, y, h1, dissonance, lambda_c, *, seed, epochs, bs, opt):
+def sequential_fit(
+    module, X, y, h1, dissonance, lambda_c, *, seed, epochs, bs, opt, target="soft"
+):
     """The reference loop: one point alone, with the public loss modules."""
     proba, labels = reference_outputs(h1, X, np.unique(y))
     proba = torch.as_tensor(proba).double()
@@ -71,7 +73,7 @@ def sequential_fit(module, X, y, h1, dissonance, lambda_c, *, seed, epochs, bs, 
     if dissonance == "new_error":
         loss_fn = NewErrorLoss(lambda_c)
     else:
-        loss_fn = StrictImitationLoss(lambda_c)
+        loss_fn = StrictImitationLoss(lambda_c, target=target)
     optimizer = opt[0](module.parameters(), **opt[1])
     generator = torch.Generator().manual_seed(seed)
     losses = []
@@ -135,6 +137,38 @@ def test_each_stacked_point_matches_the_point_trained_alone(data, opt_name):
             bs=32,
             opt=(opt_cls, opt_kw),
         )
+        for name, value in module.state_dict().items():
+            assert_allclose(
+                search.final_states_[name][i].numpy(), value.numpy(), rtol=0, atol=1e-10
+            )
+        assert_allclose(search.train_loss_[i], losses, rtol=1e-10)
+
+
+def test_points_that_train_the_same_model_are_found():
+    pairs = [("new_error", 0.0), ("new_error", 0.5), ("strict_imitation", 0.0),
+             ("strict_imitation", 0.5), ("strict_imitation", 1.0)]  # fmt: skip
+    points = Points(pairs, "cpu")
+    keep, expand = points.distinct("soft")
+    assert keep == [0, 1, 3, 4]
+    assert_array_equal(expand, [0, 1, 0, 2, 3])
+    keep, expand = points.distinct("hard")  # hard imitation is new error
+    assert keep == [0, 1, 4]
+    assert_array_equal(expand, [0, 1, 0, 1, 2])
+
+
+def test_hard_imitation_points_match_the_points_trained_alone(data):
+    X, y, h1 = data
+    opt = OPTIMIZERS["sgd_momentum"]
+    search = BackwardCompatibleClassifierCV(
+        FixedInitMLP, h1, lambdas=[0.0, 0.6], imitation_target="hard", cv=None,
+        max_epochs=2, batch_size=32, optimizer=opt[0], lr=opt[1]["lr"],
+        optimizer__momentum=0.9, optimizer__weight_decay=1e-3, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    for i, params in enumerate(search.cv_results_["params"]):
+        module, losses = sequential_fit(
+            FixedInitMLP(), X, y, h1, params["dissonance"], params["lambda_c"],
+            seed=batch_seed(0), epochs=2, bs=32, opt=opt, target="hard",
+        )  # fmt: skip
         for name, value in module.state_dict().items():
             assert_allclose(
                 search.final_states_[name][i].numpy(), value.numpy(), rtol=0, atol=1e-10
