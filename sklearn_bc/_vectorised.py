@@ -257,6 +257,7 @@ def train_points(
     seed,
     base,
     imitation_target,
+    rows=None,
 ):
     """Train one copy of ``module`` per point on the same batches.
 
@@ -269,7 +270,10 @@ def train_points(
         The initial h2, on the training device (not modified).
     points : Points
     data : tuple of Tensor
-        ``X, y, h1_proba, h1_correct`` on the device (the training rows).
+        ``X, y, h1_proba, h1_correct`` on the device.
+    rows : Tensor of int or None
+        The training rows of ``data`` (None: all). Batches are gathered
+        from ``data`` through it, so no copy of the training rows is made.
     vectorise : bool
         Train the points together (stacked) or one after the other.
     seed : int
@@ -294,6 +298,7 @@ def train_points(
             seed,
             base,
             imitation_target,
+            rows,
         )
 
     keep, expand = points.distinct(imitation_target)
@@ -302,7 +307,7 @@ def train_points(
             module, points.subset(keep), data, vectorise=vectorise,
             optimizer=optimizer, optimizer_kwargs=optimizer_kwargs,
             max_epochs=max_epochs, batch_size=batch_size, seed=seed, base=base,
-            imitation_target=imitation_target,
+            imitation_target=imitation_target, rows=rows,
         )  # fmt: skip
         index = torch.as_tensor(expand)
         return {name: t[index] for name, t in states.items()}, losses[expand]
@@ -319,10 +324,10 @@ def train_points(
 
 def _train_group(
     module, points, data, optimizer, optimizer_kwargs, max_epochs, batch_size,
-    seed, base, imitation_target,
+    seed, base, imitation_target, rows,
 ):  # fmt: skip
     X, y, proba, correct = data
-    n = X.shape[0]
+    n = X.shape[0] if rows is None else len(rows)
     single = len(points) == 1
     if single:  # the plain module: BatchNorm and friends work as usual
         model = copy.deepcopy(module).train()
@@ -338,6 +343,8 @@ def _train_group(
         total = torch.zeros(len(points), dtype=torch.float64, device=X.device)
         for batch in torch.randperm(n, generator=generator).split(batch_size):
             batch = batch.to(X.device)
+            if rows is not None:
+                batch = rows[batch]
             xb = X[batch]
             output = _unwrap(model(xb))[None] if single else _unwrap(stack.forward(xb))
             losses = _batch_losses(
@@ -358,11 +365,12 @@ def _train_group(
     return stack.state_dicts(), history
 
 
-def predict_outputs(module, states, X, *, vectorise, transform, chunk_rows=1024):
+def predict_outputs(module, states, X, *, vectorise, transform, chunk_rows=128):
     """``transform`` of every stacked model's outputs on ``X`` (evaluation mode).
 
     The outputs, shape (n_models, n_rows, ...), are computed and transformed
-    ``chunk_rows`` rows at a time to bound the memory of a large stack.
+    ``chunk_rows`` rows at a time to bound the memory of a large stack: the
+    training batch size keeps prediction's activations within training's.
     """
     n_models = next(iter(states.values())).shape[0]
     device = X.device
@@ -377,12 +385,21 @@ def predict_outputs(module, states, X, *, vectorise, transform, chunk_rows=1024)
             model = copy.deepcopy(module).eval()
             load_state(model, states, m)
             run.append(lambda x, model=model: _unwrap(model(x))[None])
-    chunks = []
+    # Written into one preallocated result: keeping each chunk's small result
+    # alive between the large temporaries fragmented glibc's heap (+150 MiB
+    # peak RSS for 22 models on 10,000 rows).
+    result = None
     with torch.no_grad():
         for start in range(0, X.shape[0], chunk_rows):
             x = X[start : start + chunk_rows]
-            chunks.append(transform(torch.cat([f(x) for f in run])).cpu())
-    return torch.cat(chunks, dim=1)
+            chunk = transform(torch.cat([f(x) for f in run]))
+            if result is None:
+                shape = (chunk.shape[0], X.shape[0], *chunk.shape[2:])
+                result = torch.empty(shape, dtype=chunk.dtype)
+            result[:, start : start + chunk.shape[1]] = chunk
+    if result is None:  # no rows
+        return torch.empty((n_models, 0))
+    return result
 
 
 def load_state(model, states, m):

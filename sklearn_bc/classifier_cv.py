@@ -332,15 +332,17 @@ class BackwardCompatibleClassifierCV(
         h1_labels = dataset.reference_labels
 
         def train(rows):
-            if len(rows) < len(y_all):
-                rows = torch.as_tensor(rows, device=data[0].device)
-                rows_data = tuple(t[rows] for t in data)
-            else:  # all rows in order: no copy
-                rows_data = data
+            # all rows in order: no index; else batches are gathered through it
+            rows = (
+                torch.as_tensor(rows, device=data[0].device)
+                if len(rows) < len(y_all)
+                else None
+            )
             return train_points(
                 module,
                 points,
-                rows_data,
+                data,
+                rows=rows,
                 vectorise=self.vectorised_,
                 optimizer=self.optimizer,
                 optimizer_kwargs=optimizer_kwargs,
@@ -416,7 +418,7 @@ class BackwardCompatibleClassifierCV(
             transform = lambda out: out.argmax(-1)  # noqa: E731
         index = predict_outputs(
             self._template.module_, states, X, vectorise=self.vectorised_,
-            transform=transform,
+            transform=transform, chunk_rows=self.batch_size,
         )  # fmt: skip
         return np.asarray(self.classes_)[index.numpy()]
 

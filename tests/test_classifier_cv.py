@@ -18,7 +18,7 @@ from sklearn_bc import (
     StrictImitationLoss,
 )
 from sklearn_bc._reference import reference_outputs
-from sklearn_bc._vectorised import Points, _Stack
+from sklearn_bc._vectorised import Points, _Stack, predict_outputs
 from sklearn_bc.losses import _compatibility_loss
 from sklearn_bc.modules import MLPModule
 
@@ -142,6 +142,22 @@ def test_each_stacked_point_matches_the_point_trained_alone(data, opt_name):
                 search.final_states_[name][i].numpy(), value.numpy(), rtol=0, atol=1e-10
             )
         assert_allclose(search.train_loss_[i], losses, rtol=1e-10)
+
+
+@pytest.mark.parametrize("vectorise", [True, False])
+def test_predictions_in_chunks_equal_each_models_outputs(vectorise):
+    torch.manual_seed(0)
+    modules = [MLPModule(n_features=5, n_classes=3, hidden=(7,)) for _ in range(3)]
+    states = _Stack(modules).state_dicts()
+    X = torch.randn(20, 5)  # 20 rows in chunks of 7: 7, 7 and 6
+    out = predict_outputs(
+        modules[0], states, X, vectorise=vectorise, transform=lambda o: o * 2,
+        chunk_rows=7,
+    )  # fmt: skip
+    assert out.shape == (3, 20, 3)
+    with torch.no_grad():
+        for m, module in enumerate(modules):
+            assert_allclose(out[m].numpy(), 2 * module(X).numpy(), rtol=1e-6)
 
 
 def test_points_that_train_the_same_model_are_found():
