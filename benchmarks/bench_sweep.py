@@ -13,8 +13,9 @@ models on the same split, epochs, batch size, optimizer and architecture.
 
 GridSearchCV and the CV class use the same single train/test split
 (``PredefinedSplit``), the same 2 x 11 grid and no refit, so both train the
-same 22 models. Peak memory (``ru_maxrss``) of one compatibility fit and of
-the vectorised sweep is measured each in a fresh subprocess.
+same 22 models. Peak resident memory of one compatibility fit and of
+the vectorised sweep is measured each in a fresh subprocess, from the end of
+data loading to the end of the fit.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -115,16 +115,40 @@ def grid_search(X, y, h1, split, args, n_jobs):
     return timed(lambda: search.fit(X, y))
 
 
+def _status_mib(field):
+    """VmRSS / VmHWM of this process from /proc, in MiB (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _reset_peak():
+    """Reset the peak RSS to the current RSS (Linux >= 4.0); False if refused."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+    except OSError:
+        return False
+    return True
+
+
 def child(args):
-    """Fit once in this fresh process and report the peak resident memory."""
+    """Fit once in this fresh process and report the peak resident memory.
+
+    Loading the data (make_classification in float64, h1's fit) can peak
+    above the fit itself, so the peak is reset once the data is loaded: the
+    reported peak is the process's high-water mark during the fit.
+    """
     X, y, h1, split = load(args.dataset, args.quick)
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    reset = _reset_peak()
+    before = _status_mib("VmRSS")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         seconds = timed(lambda: make(args.child, X, y, h1, split, args).fit(X, y))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"peak_mib": peak / 1024, "before_mib": baseline / 1024,
-                      "seconds": seconds}))  # fmt: skip
+    print(json.dumps({"peak_mib": _status_mib("VmHWM"), "before_mib": before,
+                      "peak_reset": reset, "seconds": seconds}))  # fmt: skip
 
 
 def peak_memory(kind, dataset, args):
@@ -198,18 +222,22 @@ def bench(name, args):
         (f"GridSearchCV n_jobs=2 / CV class = {gs2 / cv:.2f} >= 1", gs2 >= cv),
     ]  # fmt: skip
     if old is not None:
-        # the bar is checked on its training calls alone, the stricter reading
-        checks.append((f"predecessor training / CV class = {old['training'] / cv:.2f}"
-                       f" >= {BARS['predecessor']} (whole call: "
-                       f"{old['total'] / cv:.2f})",
-                       old["training"] / cv >= BARS["predecessor"]))  # fmt: skip
+        # the issue's bar: the sweep call as a user makes it, both sides; its
+        # training calls alone are printed too (its evaluation is the rest)
+        checks.append((f"predecessor sweep / CV class = {old['total'] / cv:.2f} >= "
+                       f"{BARS['predecessor']} (its training calls alone: "
+                       f"{old['training'] / cv:.2f})",
+                       old["total"] / cv >= BARS["predecessor"]))  # fmt: skip
     if not args.no_memory:
         one = peak_memory("compat", name, args)
         many = peak_memory("sweep", name, args)
         ratio = many["peak_mib"] / one["peak_mib"]
-        print(f"peak RSS: one fit {one['peak_mib']:.0f} MiB, vectorised sweep "
-              f"{many['peak_mib']:.0f} MiB (after loading data: "
-              f"{one['before_mib']:.0f} / {many['before_mib']:.0f} MiB)")  # fmt: skip
+        note = "" if one["peak_reset"] and many["peak_reset"] else (
+            " (peak not reset after loading: the load's peak may hide the fit's)")
+        before = f"{one['before_mib']:.0f} / {many['before_mib']:.0f} MiB"
+        print(f"peak RSS during the fit: one fit {one['peak_mib']:.0f} MiB, "
+              f"vectorised sweep {many['peak_mib']:.0f} MiB (RSS before: "
+              f"{before}){note}")  # fmt: skip
         checks.append((f"sweep / one fit peak RSS = {ratio:.2f} <= {BARS['memory']}",
                        ratio <= BARS["memory"]))  # fmt: skip
     for text, ok in checks:
