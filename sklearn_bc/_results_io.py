@@ -21,6 +21,14 @@ RESULT_COLUMNS = {
 _SCORE_COLUMN = re.compile(r"^(mean|std)_(test|train)_(.+)$")
 _FORMATS = (".csv", ".parquet")
 
+# pandas < 3 parses CSV floats to the nearest double only when asked; pandas 3
+# does so by default and deprecates the option
+CSV_READ_OPTIONS = (
+    {"float_precision": "round_trip"}
+    if int(pd.__version__.split(".")[0]) < 3
+    else {}
+)
+
 MISSING_COLUMN = "{source}: column {column!r} is missing from the sweep results."
 WRONG_KIND = "{source}: column {column!r} must hold {kind} values; got {detail}."
 UNREADABLE = "Cannot read sweep results from {path}: {error}"
@@ -138,7 +146,7 @@ def load_results(path):
     suffix = _check_format(path)
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(path, float_precision="round_trip")
+            frame = pd.read_csv(path, **CSV_READ_OPTIONS)
         else:
             frame = pd.read_parquet(path, engine="pyarrow")
     except (FileNotFoundError, IsADirectoryError, ImportError):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._results_io import CSV_READ_OPTIONS
 from ..metrics import bec_score, btc_score, negative_flip_rate, positive_flip_rate
 
 SPLITS = ("train", "test")
@@ -310,24 +311,24 @@ def _read_table(path, filename, fmt, name):
     file = path / filename
     if not file.is_file():
         raise ValueError(f"The {name} table file {str(file)!r} is missing.")
+    strings = {c: str for c, k in TABLES[name].items() if k.startswith("s")}
     try:
         if fmt == "parquet":
-            return pd.read_parquet(file)
-        dtypes = {c: str for c, k in TABLES[name].items() if k.startswith("s")}
-        table = pd.read_csv(
-            file,
-            dtype=dtypes,
-            keep_default_na=False,
-            na_values=[""],
-            float_precision="round_trip",
-        )
-        for column in dtypes:
-            if column in table:
-                table[column] = table[column].astype(object)
-                table.loc[table[column].isna(), column] = None
-        return table
+            table = pd.read_parquet(file)
+        else:
+            table = pd.read_csv(
+                file, dtype=strings, keep_default_na=False, na_values=[""],
+                **CSV_READ_OPTIONS,
+            )  # fmt: skip
     except (OSError, ValueError) as exc:
         raise ValueError(f"Cannot read the {name} table {str(file)!r}: {exc}") from exc
+    # text columns as saved: Python strings and None (pandas 3 reads a string
+    # dtype with NaN for missing values, from CSV and Parquet alike)
+    for column in strings:
+        if column in table:
+            table[column] = table[column].astype(object)
+            table.loc[table[column].isna(), column] = None
+    return table
 
 
 def load_tables(path):
