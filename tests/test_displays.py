@@ -167,6 +167,16 @@ def test_histogram_max_classes_display_labels_and_accuracy(pyplot):
     assert display.ax_accuracy_.get_ylabel() == "Accuracy"
 
 
+def test_histogram_labels_empty_classes_with_a_bare_zero(pyplot):
+    # class "z" has no incompatible point: no "(0.0%)" under its empty bar
+    display = IncompatibilityHistogramDisplay.from_predictions(
+        HIST_TRUE, HIST_REF, HIST_PRED, labels=["a", "b", "c", "z"]
+    )
+    assert [t.get_text() for t in display.texts_] == [
+        "3\n(50.0%)", "2\n(33.3%)", "1\n(16.7%)", "0",
+    ]  # fmt: skip
+
+
 def test_histogram_without_incompatible_points(pyplot):
     display = IncompatibilityHistogramDisplay.from_predictions(
         [0, 1, 1], [0, 1, 0], [0, 1, 1]

@@ -48,7 +48,8 @@ class IncompatibilityHistogramDisplay:
     bars_ : matplotlib BarContainer
         The count bars (only the classes kept by ``max_classes``).
     texts_ : list of matplotlib Text
-        The label of each bar: its count and, below, its share in percent.
+        The label of each bar: its count and, below, its share in percent
+        (a bare "0" for a class without incompatible points).
     secondary_yaxis_ : matplotlib SecondaryAxis or None
         The share axis; None when there is no incompatible point.
     accuracy_bars_ : dict of str to BarContainer, or None
@@ -155,7 +156,8 @@ class IncompatibilityHistogramDisplay:
         )
         self.texts_ = []
         for x, count in zip(positions, counts[order], strict=True):
-            text = f"{count}\n({100.0 * count / total:.1f}%)" if total else f"{count}"
+            # an empty class gets a bare "0": a share under every empty bar crowds
+            text = f"{count}\n({100.0 * count / total:.1f}%)" if count else "0"
             self.texts_.append(
                 ax.text(
                     x,
