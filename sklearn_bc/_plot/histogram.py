@@ -163,7 +163,10 @@ class IncompatibilityHistogramDisplay:
                     x,
                     count,
                     text,
-                    **_merge_style({"ha": "center", "va": "bottom"}, text_kwargs),
+                    **_merge_style(
+                        {"ha": "center", "va": "bottom", "fontsize": "small"},
+                        text_kwargs,
+                    ),
                 )
             )
         ax.set_xticks(positions, names)
