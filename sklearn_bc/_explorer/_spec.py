@@ -427,12 +427,11 @@ def _class_bars():
     }
 
 
-# the latest click on a Venn region (t == "all") or a class bar (t == class)
+# the latest click on a Venn region (t == "all") or a class bar (t == class),
+# read from the selection's public value: {r: [region], t: [class or "all"]}
 _FOCUS = (
-    "length(data('focus_store')) > 0 && "
-    "datum.r === data('focus_store')[0].values[0] && "
-    "(data('focus_store')[0].values[1] === 'all' || "
-    "datum.t === data('focus_store')[0].values[1])"
+    "isValid(focus) && isArray(focus.r) && datum.r === focus.r[0] && "
+    "(focus.t[0] === 'all' || datum.t === focus.t[0])"
 )
 
 
