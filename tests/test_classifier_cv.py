@@ -16,6 +16,7 @@ from sklearn_bc import (
     BackwardCompatibleClassifierCV,
     NewErrorLoss,
     StrictImitationLoss,
+    btc_score,
 )
 from sklearn_bc._reference import reference_outputs
 from sklearn_bc._vectorised import Points, _Stack, predict_outputs
@@ -158,6 +159,31 @@ def test_predictions_in_chunks_equal_each_models_outputs(vectorise):
     with torch.no_grad():
         for m, module in enumerate(modules):
             assert_allclose(out[m].numpy(), 2 * module(X).numpy(), rtol=1e-6)
+
+
+def test_split_scores_are_those_of_the_points_trained_on_the_split_alone(data):
+    # the split's batches are gathered from all rows through its row index
+    X, y, h1 = data
+    rng = np.random.RandomState(3)
+    test = np.sort(rng.choice(len(y), size=40, replace=False))
+    train = np.setdiff1d(np.arange(len(y)), test)
+    opt = OPTIMIZERS["adam"]
+    search = BackwardCompatibleClassifierCV(
+        FixedInitMLP, h1, lambdas=[0.0, 0.8], cv=[(train, test)], refit=False,
+        max_epochs=2, batch_size=16, optimizer=opt[0], lr=opt[1]["lr"],
+        scoring=("accuracy", "btc"), random_state=5,
+    ).fit(X, y)  # fmt: skip
+    h1_test = h1.predict(X[test])
+    for i, params in enumerate(search.cv_results_["params"]):
+        module, _ = sequential_fit(
+            FixedInitMLP(), X[train], y[train], h1, params["dissonance"],
+            params["lambda_c"], seed=batch_seed(5), epochs=2, bs=16, opt=opt,
+        )  # fmt: skip
+        with torch.no_grad():
+            pred = module(torch.as_tensor(X[test]).double()).argmax(1).numpy()
+        results = search.cv_results_
+        assert results["split0_test_accuracy"][i] == np.mean(pred == y[test])
+        assert results["split0_test_btc"][i] == btc_score(y[test], h1_test, pred)
 
 
 def test_points_that_train_the_same_model_are_found():
