@@ -392,7 +392,7 @@ def predict_outputs(module, states, X, *, vectorise, transform, chunk_rows=128):
     with torch.no_grad():
         for start in range(0, X.shape[0], chunk_rows):
             x = X[start : start + chunk_rows]
-            chunk = transform(torch.cat([f(x) for f in run]))
+            chunk = transform(torch.cat([f(x) for f in run])).cpu()
             if result is None:
                 shape = (chunk.shape[0], X.shape[0], *chunk.shape[2:])
                 result = torch.empty(shape, dtype=chunk.dtype)
