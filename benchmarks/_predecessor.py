@@ -65,7 +65,9 @@ def _batches(X, y, index, batch_size, rng):
     ]
 
 
-def predecessor_sweep(X, y, h1, train, test, *, epochs, batch_size=128, lr=0.01):
+def predecessor_sweep(
+    X, y, h1, train, test, *, epochs, batch_size=128, lr=0.01, device="cpu"
+):
     """Run ``compatibility_sweep`` for 2 x 11 points; return timings in seconds.
 
     Returns
@@ -84,7 +86,7 @@ def predecessor_sweep(X, y, h1, train, test, *, epochs, batch_size=128, lr=0.01)
     rng = np.random.RandomState(0)
     classes = len(np.unique(y))
     torch.manual_seed(0)
-    h2 = _Triple(MLPModule(X.shape[1], classes, hidden=(256, 256)))
+    h2 = _Triple(MLPModule(X.shape[1], classes, hidden=(256, 256))).to(device)
     spent = {"training": 0.0, "models": 0}
     originals = training.train_new_error, training.train_strict_imitation
 
@@ -107,7 +109,7 @@ def predecessor_sweep(X, y, h1, train, test, *, epochs, batch_size=128, lr=0.01)
             training.compatibility_sweep(
                 folder,
                 epochs,
-                _linear_reference(h1),
+                _linear_reference(h1).to(device),
                 h2,
                 _batches(X, y, train, batch_size, rng),
                 _batches(X, y, test, batch_size, rng),
@@ -118,7 +120,10 @@ def predecessor_sweep(X, y, h1, train, test, *, epochs, batch_size=128, lr=0.01)
                 BCCrossEntropyLoss,
                 StrictImitationCrossEntropyLoss,
                 lambda_c_stepsize=0.1,  # np.arange(0, 1.05, 0.1): 11 values
+                device=device,  # it moves each batch there itself
             )
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
             total = time.perf_counter() - start
     finally:
         training.train_new_error, training.train_strict_imitation = originals

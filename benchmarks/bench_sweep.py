@@ -197,10 +197,11 @@ def bench(name, args):
         rows.append(("22 points: GridSearchCV n_jobs=2",
                      grid_search(X, y, h1, split, args, 2)))  # fmt: skip
         old = None
-        if _predecessor.available() and args.device == "cpu":
+        if _predecessor.available():
             train, test = next(split.split(X, y))
             old = _predecessor.predecessor_sweep(X, y, h1, train, test,
-                                                 epochs=args.epochs)  # fmt: skip
+                                                 epochs=args.epochs,
+                                                 device=args.device)  # fmt: skip
             rows.append((f"{old['models']} models: predecessor compatibility_sweep",
                          old["total"]))  # fmt: skip
             rows.append(("  of which its training calls", old["training"]))
@@ -269,8 +270,6 @@ def main():
     print(machine(args))
     if not _predecessor.available():
         print("predecessor: skipped (backwardcompatibilityml is not installed)")
-    elif args.device != "cpu":
-        print("predecessor: skipped on a GPU (timed on the CPU only)")
     for name in args.datasets.split(","):
         bench(name, args)
 
