@@ -397,8 +397,8 @@ def predict_outputs(module, states, X, *, vectorise, transform, chunk_rows=128):
                 shape = (chunk.shape[0], X.shape[0], *chunk.shape[2:])
                 result = torch.empty(shape, dtype=chunk.dtype)
             result[:, start : start + chunk.shape[1]] = chunk
-    if result is None:  # no rows
-        return torch.empty((n_models, 0))
+    if result is None:  # no rows (callers validate against this)
+        return torch.empty((n_models, 0), dtype=torch.long)
     return result
 
 

@@ -334,9 +334,9 @@ class BackwardCompatibleClassifierCV(
         def train(rows):
             # all rows in order: no index; else batches are gathered through it
             rows = (
-                torch.as_tensor(rows, device=data[0].device)
-                if len(rows) < len(y_all)
-                else None
+                None
+                if np.array_equal(rows, all_rows)
+                else torch.as_tensor(rows, device=data[0].device)
             )
             return train_points(
                 module,
