@@ -302,24 +302,17 @@ def train_points(
         )
 
     keep, expand = points.distinct(imitation_target)
-    if len(keep) < len(points):
-        states, losses = train_points(
-            module, points.subset(keep), data, vectorise=vectorise,
-            optimizer=optimizer, optimizer_kwargs=optimizer_kwargs,
-            max_epochs=max_epochs, batch_size=batch_size, seed=seed, base=base,
-            imitation_target=imitation_target, rows=rows,
-        )  # fmt: skip
-        index = torch.as_tensor(expand)
-        return {name: t[index] for name, t in states.items()}, losses[expand]
+    distinct = points.subset(keep)
     if vectorise:
-        return train(points)
-    states, losses = [], []
-    for m in range(len(points)):
-        state, loss = train(points.subset(m))
-        states.append(state)
-        losses.append(loss)
-    stacked = {name: torch.cat([s[name] for s in states]) for name in states[0]}
-    return stacked, np.concatenate(losses)
+        states, losses = train(distinct)
+    else:
+        alone = [train(distinct.subset(m)) for m in range(len(distinct))]
+        states = {name: torch.cat([s[name] for s, _ in alone]) for name in alone[0][0]}
+        losses = np.concatenate([loss for _, loss in alone])
+    if len(keep) == len(points):
+        return states, losses
+    index = torch.as_tensor(expand)
+    return {name: t[index] for name, t in states.items()}, losses[expand]
 
 
 def _train_group(
