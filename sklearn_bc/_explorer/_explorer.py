@@ -160,7 +160,7 @@ class CompatibilityExplorer:
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn_bc import CompatibilityExplorer
+    >>> from sklearn_bc import CompatibilityExplorer, btc_score
     >>> from sklearn_bc.datasets import load_digits_update
     >>> data = load_digits_update(n_reference=100)
     >>> h1 = LogisticRegression(max_iter=500).fit(data.X_reference, data.y_reference)
@@ -170,10 +170,18 @@ class CompatibilityExplorer:
     ...     data.X_train, data.y_train, data.X_test, data.y_test,
     ...     instance_images=data.images_test,
     ... )
-    >>> explorer.points_[["split", "btc"]].round(3)
-       split    btc
-    0  train  0.997
-    1   test  0.994
+    >>> explorer.points_["split"].tolist()
+    ['train', 'test']
+
+    Each row holds that split's scores, as the metric functions compute them:
+
+    >>> test = explorer.points_.query("split == 'test'").iloc[0]
+    >>> y_ref, y_pred = h1.predict(data.X_test), h2.predict(data.X_test)
+    >>> bool(test["btc"] == btc_score(data.y_test, y_ref, y_pred))
+    True
+    >>> new_errors = (y_ref == data.y_test) & (y_pred != data.y_test)
+    >>> int(test["n_h2_only"]) == int(new_errors.sum())
+    True
     >>> explorer.save("report.html")  # doctest: +SKIP
     """
 
