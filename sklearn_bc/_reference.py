@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
@@ -46,6 +47,9 @@ def _is_skorch_net(reference):
 def check_reference(reference):
     """Check that ``reference`` is a usable, fitted model; raise otherwise.
 
+    A model with ``predict`` and ``classes_`` but no ``fit`` (a wrapper
+    around a deployed model, say) is taken as it is: there is nothing to fit.
+
     Returns
     -------
     classes : ndarray or None
@@ -65,10 +69,16 @@ def check_reference(reference):
     try:
         if _is_skorch_net(reference):
             reference.check_is_fitted()
-        else:
+        elif hasattr(reference, "fit"):
             check_is_fitted(reference)
         classes = np.asarray(reference.classes_)
     except (NotFittedError, AttributeError) as exc:
+        if not hasattr(reference, "fit"):
+            raise TypeError(
+                f"reference {type(reference).__name__} has predict but no classes_: "
+                "a reference model that cannot be fitted must expose its class "
+                "labels as classes_ (in the column order of its predict_proba)."
+            ) from exc
         raise NotFittedError(
             f"The reference model {type(reference).__name__} is not fitted: "
             "fit it before using it as reference (sklearn_bc never fits it)."
@@ -95,19 +105,95 @@ def _preserved_modes(modules):
             m.training = training
 
 
+def _torch_input(X):
+    """``X`` as something row-sliceable whose chunks become dense tensors."""
+    if sp.issparse(X):
+        return sp.csr_matrix(X)  # densified one chunk at a time
+    X = np.asarray(X)
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(
+            "A torch reference needs numeric input; got X of dtype "
+            f"{X.dtype}. Encode it first, or pass h1's outputs as reference_proba."
+        )
+    return X
+
+
+def _run_reference_module(module, chunk, device):
+    try:
+        out = module(chunk.to(device))
+    except Exception as exc:
+        raise ValueError(
+            f"The reference module {type(module).__name__} failed on input of shape "
+            f"{tuple(chunk.shape)} ({chunk.dtype}) on {device}: {exc} -- the "
+            "reference receives X as passed to fit/score; check that h1 expects "
+            "this input (number of features, dtype, device)."
+        ) from exc
+    if isinstance(out, (tuple, list)) and out:
+        out = out[0]
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(
+            f"The reference module {type(module).__name__} must return a tensor of "
+            "logits (or a tuple whose first element is one); got "
+            f"{type(out).__name__}. Wrap it in a module that returns the logits."
+        )
+    return out
+
+
 def _torch_logits(module, X, batch_size=4096):
     device = _module_device(module)
     dtype = next((p.dtype for p in module.parameters()), torch.float32)
-    X = torch.as_tensor(np.asarray(X), dtype=dtype)
+    X = _torch_input(X)
     chunks = []
     with _preserved_modes([module]), torch.no_grad():
         module.eval()
         for start in range(0, X.shape[0], batch_size):
-            out = module(X[start : start + batch_size].to(device))
-            if isinstance(out, (tuple, list)):
-                out = out[0]
+            chunk = X[start : start + batch_size]
+            if sp.issparse(chunk):
+                chunk = chunk.toarray()
+            chunk = torch.as_tensor(np.asarray(chunk), dtype=dtype)
+            out = _run_reference_module(module, chunk, device)
             chunks.append(out.detach().float().cpu())
     return torch.cat(chunks) if chunks else torch.empty(0)
+
+
+def _looks_like_probabilities(values):
+    """Rows that are all non-negative and sum to 1: a distribution, not logits."""
+    values = np.asarray(values, dtype=np.float64)
+    return bool(
+        values.size
+        and np.all(values >= 0)
+        and np.allclose(values.sum(axis=1), 1.0, rtol=0, atol=1e-4)
+    )
+
+
+def _check_finite_outputs(values, what):
+    if not np.all(np.isfinite(values)):
+        finite_rows = np.isfinite(values).reshape(values.shape[0], -1).all(axis=1)
+        bad = np.flatnonzero(~finite_rows)
+        raise ValueError(
+            f"{what} must be finite: NaN or infinity in {bad.size} of "
+            f"{values.shape[0]} rows (first at row {bad[0]}); training on them "
+            "would give a NaN model. Check h1 and its input."
+        )
+
+
+def _check_probabilities(proba, what, *, atol=1e-3):
+    """Raise unless ``proba`` holds one probability distribution per row."""
+    proba = np.asarray(proba, dtype=np.float64)
+    _check_finite_outputs(proba, what)
+    if proba.size and (proba.min() < 0 or proba.max() > 1):
+        raise ValueError(
+            f"{what} must be probabilities in [0, 1]; got values in "
+            f"[{proba.min():.4g}, {proba.max():.4g}] (logits or scores? pass "
+            "probabilities, e.g. a softmax of them)."
+        )
+    sums = proba.sum(axis=1)
+    off = np.flatnonzero(np.abs(sums - 1.0) > atol)
+    if off.size:
+        raise ValueError(
+            f"{what} must sum to 1 over the classes in every row; {off.size} of "
+            f"{proba.shape[0]} rows do not (row {off[0]} sums to {sums[off[0]]:.6g})."
+        )
 
 
 def _skorch_modules(net):
@@ -139,6 +225,16 @@ def reference_outputs(reference, X, classes):
                 f"sample but y has {len(classes)} classes {list(classes)}: its output "
                 "must have one logit per class (pass classes=... if y lacks some)."
             )
+        _check_finite_outputs(logits.numpy(), "The reference module's outputs")
+        if _looks_like_probabilities(logits.numpy()):
+            raise ValueError(
+                f"The reference module {type(reference).__name__} seems to return "
+                "probabilities (every row non-negative, summing to 1); sklearn_bc "
+                "applies a softmax to a torch reference's outputs, which would "
+                "flatten its distribution. Return logits or log-probabilities "
+                "(drop the final softmax), or pass h1's probabilities as "
+                "reference_proba."
+            )
         proba = torch.softmax(logits, dim=1).numpy()
         return ReferenceOutputs(proba.astype(np.float32), classes[proba.argmax(axis=1)])
 
@@ -162,6 +258,14 @@ def reference_outputs(reference, X, classes):
         )
         proba = (np.asarray(labels)[:, None] == ref_classes[None, :]).astype(np.float32)
     proba = np.asarray(proba, dtype=np.float32)
+    name = type(reference).__name__
+    if proba.shape != (np.shape(labels)[0], len(ref_classes)):
+        raise ValueError(
+            f"The reference model {name}'s predict_proba returned shape "
+            f"{proba.shape}; expected (n_samples, {len(ref_classes)}) for its "
+            f"classes {ref_classes.tolist()}."
+        )
+    _check_probabilities(proba, f"The reference model {name}'s predict_proba outputs")
     return ReferenceOutputs(proba, np.asarray(labels))
 
 
@@ -180,6 +284,23 @@ def check_reference_classes(ref_classes, classes):
         )
 
 
+def _check_unique_classes(classes):
+    labels = np.asarray(classes).tolist()
+    try:
+        distinct = len(set(labels))
+    except TypeError as exc:
+        raise TypeError(
+            f"classes must be hashable labels (ints, strings); got {classes!r}."
+        ) from exc
+    if distinct != len(labels):
+        repeated = sorted({c for c in labels if labels.count(c) > 1}, key=str)
+        raise ValueError(
+            f"classes must not repeat a label; got {labels} ({repeated} repeated)."
+        )
+    if not labels:
+        raise ValueError("classes must name at least one class; got [].")
+
+
 def resolve_classes(reference, y, *, has_proba, classes=None):
     """Return the class labels of h2: the reference's, else ``classes`` or ``y``'s.
 
@@ -191,33 +312,44 @@ def resolve_classes(reference, y, *, has_proba, classes=None):
     if reference is None and not has_proba:
         check_reference(reference)  # raises the "reference is required" error
     ref_classes = None if reference is None else check_reference(reference)
+    if classes is not None:
+        _check_unique_classes(classes)
     if ref_classes is not None:
         if classes is not None:
             check_reference_classes(ref_classes, classes)
         resolved = ref_classes
+        where = "unseen by the reference model: {}; reference classes: {}."
     elif classes is not None:
         resolved = np.asarray(classes)
+        where = "not among classes: {}; classes={}."
+        if reference is not None:  # a torch module: its columns are these classes
+            where = (
+                "not among classes (the reference module's output columns): "
+                "{}; classes={}."
+            )
     else:
-        resolved = np.unique(y)
+        resolved, where = np.unique(y), ""
     unseen = sorted(set(np.unique(y).tolist()) - set(resolved.tolist()), key=str)
     if unseen:
-        raise ValueError(
-            f"y contains labels unseen by the reference model: {unseen}; "
-            f"reference classes: {resolved.tolist()}."
-        )
+        raise ValueError("y contains labels " + where.format(unseen, resolved.tolist()))
     return resolved
 
 
 def check_reference_proba(reference_proba, n_samples, classes):
     """Validate precomputed h1 probabilities; return them with h1's labels."""
-    proba = np.asarray(reference_proba, dtype=np.float32)
+    try:
+        proba = np.asarray(reference_proba, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "reference_proba must be a numeric array of shape (n_samples, "
+            f"n_classes); got {type(reference_proba).__name__}."
+        ) from exc
     if proba.shape != (n_samples, len(classes)):
         raise ValueError(
             f"reference_proba must have shape ({n_samples}, {len(classes)}) "
             f"(samples x classes {classes.tolist()}); got {proba.shape}."
         )
-    if not np.all(np.isfinite(proba)):
-        raise ValueError("reference_proba contains NaN or infinity.")
+    _check_probabilities(proba, "reference_proba")
     return proba, classes[proba.argmax(axis=1)]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import numbers
 from functools import partial
 
 import numpy as np
@@ -24,6 +26,8 @@ from ._data import (
 )
 from ._reference import (
     ReferenceParamsMixin,
+    _is_skorch_net,
+    _skorch_modules,
     check_reference_proba,
     reference_outputs,
     resolve_classes,
@@ -68,6 +72,7 @@ def _encoded_accuracy(net, X, y):
 
 
 def _check_device(device):
+    """Raise a ValueError unless ``device`` is usable by this torch build."""
     try:
         device = torch.device(device if device is not None else "cpu")
     except (RuntimeError, TypeError) as exc:
@@ -77,6 +82,48 @@ def _check_device(device):
             f"device={str(device)!r} was requested but CUDA is not available on "
             "this machine; use device='cpu'."
         )
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError, NotImplementedError) as exc:
+        if device.type == "cuda":
+            detail = f"this machine has {torch.cuda.device_count()} CUDA device(s)"
+        else:
+            detail = (
+                f"this torch build ({torch.__version__}) has no {device.type!r} backend"
+            )
+        raise ValueError(
+            f"device={str(device)!r} is not available: {detail}; use device='cpu'"
+            + (" or an available 'cuda:N'" if torch.cuda.is_available() else "")
+            + "."
+        ) from exc
+
+
+def _check_max_epochs(max_epochs):
+    if (
+        isinstance(max_epochs, bool)
+        or not isinstance(max_epochs, numbers.Integral)
+        or max_epochs < 0
+    ):
+        raise ValueError(f"max_epochs must be a non-negative int; got {max_epochs!r}.")
+
+
+def _reference_tensors(reference):
+    """The parameters and buffers of a torch (or skorch) reference, by identity."""
+    if isinstance(reference, torch.nn.Module):
+        modules = [reference]
+    elif _is_skorch_net(reference) and getattr(reference, "initialized_", False):
+        modules = _skorch_modules(reference)
+    else:
+        return set()
+    return {id(t) for m in modules for t in (*m.parameters(), *m.buffers())}
+
+
+def _shares_tensors(module, reference):
+    """Whether training ``module`` would change some tensor of ``reference``."""
+    ref_tensors = _reference_tensors(reference)
+    return bool(ref_tensors) and any(
+        id(t) in ref_tensors for t in (*module.parameters(), *module.buffers())
+    )
 
 
 class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
@@ -230,7 +277,20 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
             ("print_log", PrintLog()),
         ]
 
+    def initialize_module(self):
+        """Build h2; a copy of it when it shares tensors with the reference.
+
+        ``BackwardCompatibleClassifier(h1, reference=h1)`` (fine-tuning h1
+        into h2) then trains a copy that starts from h1's weights, and h1
+        stays exactly as it was.
+        """
+        super().initialize_module()
+        if _shares_tensors(self.module_, self.reference):
+            self.module_ = copy.deepcopy(self.module_)
+        return self
+
     def _check_loss_params(self):
+        _check_max_epochs(self.max_epochs)
         _check_choice(self.dissonance, DISSONANCES, "dissonance")
         _check_lambda_c(self.lambda_c)
         _check_choice(self.base_loss, BASE_LOSSES, "base_loss")
