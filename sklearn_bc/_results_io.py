@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import re
 from pathlib import Path
@@ -24,14 +26,34 @@ _FORMATS = (".csv", ".parquet")
 # pandas < 3 parses CSV floats to the nearest double only when asked; pandas 3
 # does so by default and deprecates the option
 CSV_READ_OPTIONS = (
-    {"float_precision": "round_trip"}
-    if int(pd.__version__.split(".")[0]) < 3
-    else {}
+    {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
 )
 
 MISSING_COLUMN = "{source}: column {column!r} is missing from the sweep results."
 WRONG_KIND = "{source}: column {column!r} must hold {kind} values; got {detail}."
 UNREADABLE = "Cannot read sweep results from {path}: {error}"
+TRUNCATED = (
+    "{path}: expected {expected} rows of sweep results (recorded when it was "
+    "saved), found {found}; the file was cut short or edited."
+)
+CHECKSUM_MISMATCH = (
+    "{path}: the sweep results do not match the SHA-256 checksum recorded when "
+    "the file was saved; the file was damaged or edited (delete its first line "
+    "to load it unchecked)."
+)
+BAD_HEADER = (
+    "{path}: the first line {line!r} is not a valid sklearn_bc results header "
+    "('# sklearn_bc sweep results; rows=<n>; sha256=<hex digest>')."
+)
+
+# A CSV's first line records the row count and a checksum of the rest, so a
+# file cut at a row boundary (which still parses) is refused. Files saved
+# before this header existed are read unchecked.
+_CSV_MARKER = b"# sklearn_bc sweep results"
+_CSV_HEADER = "# sklearn_bc sweep results; rows={rows}; sha256={digest}\n"
+_CSV_HEADER_PATTERN = re.compile(
+    rb"# sklearn_bc sweep results; rows=(\d+); sha256=([0-9a-f]{64})"
+)
 
 
 def _kind_ok(series, kind):
@@ -76,6 +98,40 @@ def _check_results(frame, source):
             )
 
 
+def _csv_digest(body):
+    # line endings normalised: a CRLF conversion (git, an editor) is no damage
+    return hashlib.sha256(body.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def _csv_bytes(results):
+    body = results.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    header = _CSV_HEADER.format(rows=len(results), digest=_csv_digest(body))
+    return header.encode("utf-8") + body
+
+
+def _split_csv_header(path, content):
+    """``(rows, digest, body)`` of a saved CSV; ``(None, None, content)`` if old."""
+    if not content.startswith(_CSV_MARKER):
+        return None, None, content
+    line, _, body = content.partition(b"\n")
+    match = _CSV_HEADER_PATTERN.fullmatch(line.rstrip(b"\r"))
+    if match is None:
+        raise ValueError(
+            BAD_HEADER.format(path=path, line=line.decode("utf-8", "replace"))
+        )
+    return int(match.group(1)), match.group(2).decode("ascii"), body
+
+
+def _read(path, reader, *args, **kwargs):
+    """``reader(*args, **kwargs)``, its parse errors re-raised naming ``path``."""
+    try:
+        return reader(*args, **kwargs)
+    except (FileNotFoundError, IsADirectoryError, ImportError):
+        raise
+    except (ValueError, OSError) as exc:  # parser, decoding and Arrow errors
+        raise ValueError(UNREADABLE.format(path=path, error=exc)) from exc
+
+
 def _check_format(path):
     suffix = Path(path).suffix.lower()
     if suffix not in _FORMATS:
@@ -93,6 +149,11 @@ def save_results(results, path):
     leaves an existing file untouched. Both formats round-trip exactly with
     :func:`load_results` (CSV floats are written with the shortest repr that
     reads back to the same float64).
+
+    A CSV starts with one comment line recording the number of rows and a
+    SHA-256 checksum of the rest, which :func:`load_results` checks: a file
+    cut short, even at a row boundary, is refused. Other readers skip it with
+    ``pandas.read_csv(path, skiprows=1)``.
 
     Parameters
     ----------
@@ -113,7 +174,7 @@ def save_results(results, path):
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if suffix == ".csv":
-            results.to_csv(tmp, index=False)
+            tmp.write_bytes(_csv_bytes(results))
         else:
             results.to_parquet(tmp, index=False, engine="pyarrow")
         os.replace(tmp, path)
@@ -138,20 +199,28 @@ def load_results(path):
     Raises
     ------
     ValueError
-        When the file cannot be parsed, or a column of the schema is missing
-        or holds values of the wrong kind (the message names the column). The
-        file is only read, never modified.
+        When the file cannot be parsed; when a CSV holds fewer or more rows
+        than recorded when it was saved, or does not match its recorded
+        checksum; or when a column of the schema is missing or holds values of
+        the wrong kind (the message names the column). The file is only read,
+        never modified. A CSV saved without the header line (by an earlier
+        version) is read without the row and checksum checks.
     """
     path = Path(path)
     suffix = _check_format(path)
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path, **CSV_READ_OPTIONS)
+    rows = digest = None
+    if suffix == ".csv":
+        rows, digest, body = _split_csv_header(path, _read(path, path.read_bytes))
+        if rows is not None and not body.strip():
+            frame = pd.DataFrame()  # cut right after the header line
         else:
-            frame = pd.read_parquet(path, engine="pyarrow")
-    except (FileNotFoundError, IsADirectoryError, ImportError):
-        raise
-    except (ValueError, OSError) as exc:  # parser, decoding and Arrow errors
-        raise ValueError(UNREADABLE.format(path=path, error=exc)) from exc
+            frame = _read(path, pd.read_csv, io.BytesIO(body), **CSV_READ_OPTIONS)
+    else:
+        frame = _read(path, pd.read_parquet, path, engine="pyarrow")
+    if rows is not None and len(frame) != rows:
+        raise ValueError(TRUNCATED.format(path=path, expected=rows, found=len(frame)))
     _check_results(frame, str(path))
+    # checked after the schema, whose message is the more precise one
+    if digest is not None and _csv_digest(body) != digest:
+        raise ValueError(CHECKSUM_MISMATCH.format(path=path))
     return frame

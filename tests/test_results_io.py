@@ -6,7 +6,14 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from sklearn_bc import load_results, save_results
-from sklearn_bc._results_io import MISSING_COLUMN, WRONG_KIND
+from sklearn_bc._results_io import (
+    BAD_HEADER,
+    CHECKSUM_MISMATCH,
+    CSV_READ_OPTIONS,
+    MISSING_COLUMN,
+    TRUNCATED,
+    WRONG_KIND,
+)
 
 FORMATS = ["csv", "parquet"]
 
@@ -133,3 +140,80 @@ def test_save_refuses_bad_results_and_keeps_existing_file(tmp_path, results):
         save_results(results.to_dict(), path)
     assert _digest(path) == digest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.csv"]
+
+
+def _lines(path):
+    return path.read_bytes().splitlines(keepends=True)
+
+
+@pytest.mark.parametrize(
+    "keep, found",
+    [(6, 4), (2, 0), (1, 0)],
+    ids=["four-of-six-rows", "column-names-only", "header-only"],
+)
+def test_csv_cut_at_a_row_boundary_names_expected_and_found_rows(
+    tmp_path, results, keep, found
+):
+    path = save_results(results, tmp_path / "sweep.csv")
+    cut = b"".join(_lines(path)[:keep])  # header, column names, then rows
+    path.write_bytes(cut)
+    with pytest.raises(ValueError) as info:
+        load_results(path)
+    assert str(info.value) == TRUNCATED.format(path=path, expected=6, found=found)
+    assert path.read_bytes() == cut
+
+
+def test_csv_with_a_row_repeated_is_refused(tmp_path, results):
+    path = save_results(results, tmp_path / "sweep.csv")
+    lines = _lines(path)
+    path.write_bytes(b"".join([*lines, lines[-1]]))
+    with pytest.raises(ValueError) as info:
+        load_results(path)
+    assert str(info.value) == TRUNCATED.format(path=path, expected=6, found=7)
+
+
+def test_csv_with_an_edited_value_fails_the_checksum(tmp_path, results):
+    path = save_results(results, tmp_path / "sweep.csv")
+    lines = _lines(path)
+    lines[3] = lines[3].replace(b"new_error", b"new_errors", 1)
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(ValueError) as info:
+        load_results(path)
+    assert str(info.value) == CHECKSUM_MISMATCH.format(path=path)
+
+
+def test_csv_header_records_rows_and_checksum_and_survives_crlf(tmp_path, results):
+    path = save_results(results, tmp_path / "sweep.csv")
+    header, body = path.read_bytes().split(b"\n", 1)
+    assert (
+        header
+        == (
+            f"# sklearn_bc sweep results; rows=6; "
+            f"sha256={hashlib.sha256(body).hexdigest()}"
+        ).encode()
+    )
+    # a line-ending conversion (git autocrlf, an editor) is not damage
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert_frame_equal(load_results(path), results, check_exact=True)
+    # other readers skip the header line
+    assert_frame_equal(
+        pd.read_csv(path, skiprows=1, **CSV_READ_OPTIONS), results, check_exact=True
+    )
+
+
+def test_csv_of_the_previous_format_loads_unchecked(tmp_path, results):
+    path = tmp_path / "old.csv"
+    results.to_csv(path, index=False)  # as save_results wrote it before the header
+    assert_frame_equal(load_results(path), results, check_exact=True)
+
+
+def test_csv_with_a_malformed_header_is_a_clear_error(tmp_path, results):
+    path = save_results(results, tmp_path / "sweep.csv")
+    lines = _lines(path)
+    lines[0] = b"# sklearn_bc sweep results; rows=six\n"
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(ValueError) as info:
+        load_results(path)
+    assert str(info.value) == BAD_HEADER.format(
+        path=path, line="# sklearn_bc sweep results; rows=six"
+    )
