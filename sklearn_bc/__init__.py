@@ -22,6 +22,7 @@ from .metrics import (
     positive_flip_rate,
 )
 from .scorers import bec_scorer, btc_scorer, make_compatibility_scorer, nfr_scorer
+from .significance import PairedTestResult, mcnemar_test, negative_flip_test
 from .sweep import (
     load_results,
     save_results,
@@ -43,6 +44,7 @@ __all__ = [
     "GroupCompatibilityDisplay",
     "IncompatibilityHistogramDisplay",
     "NewErrorLoss",
+    "PairedTestResult",
     "StrictImitationLoss",
     "bec_score",
     "bec_scorer",
@@ -51,7 +53,9 @@ __all__ = [
     "compatibility_report",
     "load_results",
     "make_compatibility_scorer",
+    "mcnemar_test",
     "negative_flip_rate",
+    "negative_flip_test",
     "nfr_scorer",
     "positive_flip_rate",
     "save_results",
