@@ -17,6 +17,9 @@ H1 = [0, 1, 1, 1, 2, 0] + [0, 1, 2, 0]
 H2_A = [0, 0, 0, 1, 2, 1] + [0, 1, 2, 2]
 H2_B = [0, 1, 1, 1, 2, 2] + [1, 1, 2, 0]
 
+# class names and metadata that would end or break an inline <script>
+HOSTILE_NAMES = ["<!--<script>", "</script><b>&amp;", "a\u2028b\u2029c"]
+
 
 class Lookup(ClassifierMixin, BaseEstimator):
     """A 'fitted' model whose prediction for row x is ``labels[x]``."""
@@ -33,16 +36,28 @@ class Lookup(ClassifierMixin, BaseEstimator):
         return self.labels_[np.asarray(X)[:, 0].astype(int)]
 
 
-def tiny_models():
+def _named(classes, names):
+    classes = np.asarray(classes)
+    return classes if names is None else np.asarray(names, dtype=object)[classes]
+
+
+def tiny_models(names=None):
     return {
-        ("new_error", 0.5): Lookup(H2_A).fit(),
-        ("strict_imitation", 1.0): Lookup(H2_B).fit(),
+        ("new_error", 0.5): Lookup(_named(H2_A, names)).fit(),
+        ("strict_imitation", 1.0): Lookup(_named(H2_B, names)).fit(),
     }
 
 
-def tiny_explorer(**kwargs):
+def tiny_explorer(names=None, **kwargs):
+    """The tiny explorer; ``names`` renames the classes 0, 1, 2."""
     from sklearn_bc import CompatibilityExplorer
 
     return CompatibilityExplorer.from_models(
-        tiny_models(), Lookup(H1).fit(), X_TRAIN, Y_TRAIN, X_TEST, Y_TEST, **kwargs
+        tiny_models(names),
+        Lookup(_named(H1, names)).fit(),
+        X_TRAIN,
+        _named(Y_TRAIN, names),
+        X_TEST,
+        _named(Y_TEST, names),
+        **kwargs,
     )

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from _explorer_fixtures import H1, Lookup, tiny_explorer
+from _explorer_fixtures import H1, HOSTILE_NAMES, Lookup, tiny_explorer
 from numpy.testing import assert_allclose
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -13,6 +13,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_bc import BackwardCompatibleClassifier, CompatibilityExplorer
 from sklearn_bc._explorer import _tables
+from sklearn_bc._explorer._page import javascript_bundle
 from sklearn_bc._explorer._tables import encode_png
 from sklearn_bc.modules import MLPModule
 
@@ -93,6 +94,32 @@ def test_page_is_self_contained(explorer):
     assert "vegaEmbed(" in page and "window.__vegaViews" in page
     spec = page.split("var spec = ", 1)[1].split(";\n", 1)[0]
     assert json.loads(spec)["datasets"]["errors"]
+
+
+def test_inline_json_cannot_end_or_open_anything_in_the_script():
+    explorer = tiny_explorer(
+        names=HOSTILE_NAMES,
+        instance_metadata=lambda i: f"row {i} " + "".join(HOSTILE_NAMES),
+        title="</title><!--<script>",
+    )
+    page = explorer.to_html()
+    script = page.split("var spec = ", 1)[1].split(";\n", 1)[0]
+    for unsafe in ["<", ">", "&", "\u2028", "\u2029"]:
+        assert unsafe not in script
+    assert "\\u003c!--\\u003cscript\\u003e" in script
+    # the escapes are the same JSON: nothing is lost
+    spec = json.loads(script)
+    assert spec == json.loads(json.dumps(explorer.to_dict()))
+    names = [c["t"] for c in spec["datasets"]["classes"] if c["p"] == 0]
+    assert names[:3] == HOSTILE_NAMES
+    meta = {d["key"]: d["meta"] for d in spec["datasets"]["instances"]}
+    assert meta["test:2"] == "row 2 " + "".join(HOSTILE_NAMES)
+    # after the inlined libraries: their closing tag and the page's one script
+    tail = page.split(javascript_bundle(), 1)[1]
+    assert tail.count("<script") == 1
+    assert tail.count("</script") == 2
+    assert "<!--" not in tail
+    assert "<title>&lt;/title&gt;&lt;!--&lt;script&gt;</title>" in page
 
 
 def test_repr_html_is_the_page_in_an_iframe(explorer):

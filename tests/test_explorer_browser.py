@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 import pytest
-from _explorer_fixtures import tiny_explorer
+from _explorer_fixtures import HOSTILE_NAMES, tiny_explorer
 
 CHROMIUM = os.environ.get("SKLEARN_BC_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -172,6 +172,25 @@ def test_filters_change_the_plotted_points(opened):
     slider.evaluate("(el) => { el.value = 0.8; el.dispatchEvent(new Event('input')); }")
     opened.page.wait_for_timeout(100)
     assert opened.labels("btc_scatter") == ["point 1 train btc 0.6667"]
+
+
+def test_labels_that_would_break_the_script_render_as_text(browser, tmp_path):
+    metadata = "".join(HOSTILE_NAMES)
+    explorer = tiny_explorer(
+        names=HOSTILE_NAMES, instance_metadata=lambda i: f"row {i} {metadata}"
+    )
+    opened = Report(browser, explorer.save(tmp_path / "hostile.html"))
+    assert opened.page.locator("#sklearn-bc-explorer-error").inner_text() == ""
+    assert opened.labels("classes_view") == HOSTILE_NAMES
+    opened.click("venn_view", "h2 only")
+    assert opened.table() == ["2"]
+    assert opened.texts("instances_t") == [HOSTILE_NAMES[1]]
+    assert opened.texts("instances_meta") == [f"row 2 {metadata}"]
+    # nothing of the labels became markup
+    assert opened.page.locator("body script").count() == 1
+    assert opened.page.locator("b").count() == 0
+    assert opened.requests == [] and opened.errors == []
+    opened.page.close()
 
 
 def test_thousands_of_instances_stay_paginated(browser, tmp_path):

@@ -55,11 +55,25 @@ def javascript_bundle():
     return vl_convert.javascript_bundle(vl_version="6.4")
 
 
-def _script_json(value):
-    # "</" would end the <script> element early; "<\/" is the same JSON string
-    return json.dumps(value, separators=(",", ":"), allow_nan=False).replace(
-        "</", "<\\/"
-    )
+# What could end the inline <script> ("</script"), or open an HTML comment in
+# it ("<!--", after which "<script" keeps the element open past its
+# "</script>": a blank page); "&" starts a character reference where the page
+# is read as XHTML; U+2028/2029 end a line in older JavaScript. In JSON these
+# only occur inside strings, where the \u escape is the same string.
+SCRIPT_ESCAPES = {
+    "<": "\\u003c",
+    ">": "\\u003e",
+    "&": "\\u0026",
+    "\u2028": "\\u2028",
+    "\u2029": "\\u2029",
+}
+_SCRIPT_UNSAFE = str.maketrans(SCRIPT_ESCAPES)
+
+
+def script_json(value):
+    """``value`` as JSON that is safe to inline in a ``<script>`` element."""
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return text.translate(_SCRIPT_UNSAFE)
 
 
 def render_page(spec, *, title, renderer):
@@ -68,8 +82,8 @@ def render_page(spec, *, title, renderer):
     return PAGE.format(
         title=html.escape(title),
         bundle=javascript_bundle(),
-        spec=_script_json(spec),
-        options=_script_json(options),
+        spec=script_json(spec),
+        options=script_json(options),
     )
 
 
