@@ -107,7 +107,7 @@ def _section(name):
             return "Losses"
         if issubclass(obj, BaseEstimator) or hasattr(obj, "fit"):
             return "Estimators"
-    elif name.endswith(("_score", "_rate", "_report", "_scorer")):
+    elif name.endswith(("_score", "_rate", "_report", "_scorer", "_test")):
         return "Metrics and scorers"
     return "Other public names"
 

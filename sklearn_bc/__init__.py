@@ -9,10 +9,12 @@ fitted reference model h1.
 from ._explorer import CompatibilityExplorer
 from ._plot.groups import GroupCompatibilityDisplay
 from ._plot.histogram import IncompatibilityHistogramDisplay
+from ._plot.history import UpdateHistoryDisplay
 from ._plot.scatter import CompatibilityScatterDisplay
 from ._plot.venn import ErrorVennDisplay
 from .classifier import BackwardCompatibleClassifier
 from .classifier_cv import BackwardCompatibleClassifierCV
+from .history import UpdateHistory
 from .losses import NewErrorLoss, StrictImitationLoss
 from .metrics import (
     bec_score,
@@ -46,6 +48,8 @@ __all__ = [
     "NewErrorLoss",
     "PairedTestResult",
     "StrictImitationLoss",
+    "UpdateHistory",
+    "UpdateHistoryDisplay",
     "bec_score",
     "bec_scorer",
     "btc_score",
