@@ -151,6 +151,76 @@ def test_images_accept_png_bytes_and_callables():
         tiny_explorer(instance_images=lambda i: b"not a png")
 
 
+@pytest.mark.parametrize(
+    "image, got",
+    [
+        ("http://example.com/x.png", "the string 'http://example.com/x.png'"),
+        ("//example.com/x.png", "the string '//example.com/x.png'"),
+        ("file:///etc/passwd", "the string 'file:///etc/passwd'"),
+        ("x.png", "the string 'x.png'"),
+        ("data:text/html,<b>x</b>", "the string 'data:text/html,<b>x</b>'"),
+        (" data:image/png;base64,", "the string ' data:image/png;base64,'"),
+        (42, "int"),
+        ({"src": "x.png"}, "dict"),
+    ],
+)
+def test_instance_images_refuse_urls_and_other_kinds(image, got):
+    with pytest.raises(ValueError) as info:
+        tiny_explorer(instance_images=lambda i: image)
+    assert str(info.value) == _tables.BAD_INSTANCE_IMAGE.format(
+        split="test",
+        instance_id=1,
+        problem=f"expected {_tables.IMAGE_KINDS}; got {got}.",
+    )
+
+
+@pytest.mark.parametrize(
+    "image, problem",
+    [
+        (np.zeros((2, 2, 2)), "a 3-d array with 3 or 4 channels; got shape (2, 2, 2)"),
+        (np.array([["a", "b"], ["c", "d"]]), "must hold numbers; got dtype <U1"),
+        (np.array([[0.0, np.nan]]), "must be finite"),
+        (b"GIF89a", "must be a PNG file; got b'GIF89a'"),
+    ],
+)
+def test_instance_images_bad_arrays_and_bytes_name_the_argument(image, problem):
+    with pytest.raises(
+        ValueError, match=r"^instance_images \(test instance 1\): "
+    ) as info:
+        tiny_explorer(instance_images=lambda i: image)
+    assert problem in str(info.value)
+
+
+def test_instance_images_accept_image_data_uris():
+    uris = ["data:image/png;base64,iVBORw0KGgo=", "DATA:image/svg+xml;utf8,<svg/>"]
+    explorer = tiny_explorer(instance_images=lambda i: uris[i % 2])
+    images = explorer.instances_.set_index(["split", "instance_id"])["image"]
+    assert [images[("test", i)] for i in (1, 2)] == [uris[1], uris[0]]
+
+
+def test_instances_table_image_column_holds_only_data_uris(explorer, tmp_path):
+    instances = explorer.instances_.copy()
+    instances.loc[2, "image"] = "https://example.com/tracker.png"
+    message = _tables.BAD_IMAGE_COLUMN.format(
+        value="'https://example.com/tracker.png'", row=2
+    )
+    with pytest.raises(ValueError) as info:
+        CompatibilityExplorer(
+            explorer.points_,
+            explorer.errors_,
+            classes=explorer.classes_,
+            instances=instances,
+        )
+    assert str(info.value) == message
+    folder, before = _saved(explorer, tmp_path)
+    instances.to_parquet(folder / "instances.parquet")
+    before["instances.parquet"] = (folder / "instances.parquet").read_bytes()
+    with pytest.raises(ValueError) as info:
+        CompatibilityExplorer.from_saved(folder)
+    assert str(info.value) == message
+    _untouched(folder, before)
+
+
 def test_encode_png_round_trip():
     image = pytest.importorskip("matplotlib.image")
     grey = np.array([[0, 8], [16, 4]], dtype=float)  # digits' 0-16 range

@@ -177,7 +177,9 @@ def test_filters_change_the_plotted_points(opened):
 def test_labels_that_would_break_the_script_render_as_text(browser, tmp_path):
     metadata = "".join(HOSTILE_NAMES)
     explorer = tiny_explorer(
-        names=HOSTILE_NAMES, instance_metadata=lambda i: f"row {i} {metadata}"
+        names=HOSTILE_NAMES,
+        instance_metadata=lambda i: f"row {i} {metadata}",
+        instance_images=np.arange(24.0).reshape(6, 2, 2),
     )
     opened = Report(browser, explorer.save(tmp_path / "hostile.html"))
     assert opened.page.locator("#sklearn-bc-explorer-error").inner_text() == ""
@@ -186,6 +188,10 @@ def test_labels_that_would_break_the_script_render_as_text(browser, tmp_path):
     assert opened.table() == ["2"]
     assert opened.texts("instances_t") == [HOSTILE_NAMES[1]]
     assert opened.texts("instances_meta") == [f"row 2 {metadata}"]
+    images = opened.page.eval_on_selector_all(
+        "g.instances_img_marks image", "nodes => nodes.map(n => n.getAttribute('href'))"
+    )
+    assert len(images) == 1 and images[0].startswith("data:image/png;base64,")
     # nothing of the labels became markup
     assert opened.page.locator("body script").count() == 1
     assert opened.page.locator("b").count() == 0

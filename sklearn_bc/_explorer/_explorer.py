@@ -146,7 +146,9 @@ class CompatibilityExplorer:
         All class labels, in display order.
     instances : pandas.DataFrame, default=None
         ``split``, ``instance_id``, ``metadata`` (str or None) and ``image``
-        (a PNG data URI or None) per instance.
+        (an image data URI, ``data:image/...``, or None) per instance; any
+        other image string, a URL included, is a ValueError: the page would
+        fetch it.
     title : str, default="Backward compatibility explorer"
     page_size : int, default=20
         Rows per page of the instance table.
@@ -279,9 +281,12 @@ class CompatibilityExplorer:
             describes the testing split; ``{"train": ..., "test": ...}``
             describes both.
         instance_images : callable, sequence or dict, default=None
-            An image per instance, like ``instance_metadata``: PNG bytes or a
-            2-d (grey) / 3-d (RGB[A]) array, e.g. ``load_digits_update().
-            images_test``. Embedded as PNG data URIs.
+            An image per instance, like ``instance_metadata``: a 2-d (grey) /
+            3-d (RGB[A]) array, e.g. ``load_digits_update().images_test``, PNG
+            bytes (both embedded as PNG data URIs) or an image data URI
+            (``data:image/...``). Anything else, a URL or a file name
+            included, is a ValueError naming ``instance_images``: the page
+            never fetches anything.
         max_image_bytes : int, default=5_000_000
             Cap on the total size of the embedded images; a ValueError
             naming it is raised beyond.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -63,6 +64,24 @@ FORMAT_NAME = "sklearn_bc.CompatibilityExplorer"
 FORMAT_VERSION = 1
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
+# Only data URIs of images reach the page: any other URL would make it fetch
+# from the network (or from the disk) when the instance table shows it.
+IMAGE_URI = re.compile(r"data:image/[a-z0-9.+-]+(;[a-z0-9.+=-]+)*,", re.IGNORECASE)
+IMAGE_KINDS = (
+    "a 2-d (grey) or 3-d (RGB[A]) array, PNG bytes or an image data URI "
+    "('data:image/...')"
+)
+BAD_INSTANCE_IMAGE = "instance_images ({split} instance {instance_id}): {problem}"
+BAD_IMAGE_COLUMN = (
+    "Column 'image' of the instances table must hold image data URIs "
+    "('data:image/...') or None; got {value} in row {row}."
+)
+
+
+def _shown(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 def _png_chunk(kind, payload):
     body = kind + payload
@@ -80,15 +99,17 @@ def encode_png(image):
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise ValueError(
-            "An instance image must be a 2-d array (grey) or a 3-d array with 3 "
-            f"or 4 channels; got shape {array.shape}."
+            "an image must be a 2-d array (grey) or a 3-d array with 3 or 4 "
+            f"channels; got shape {array.shape}."
         )
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"an image array must hold numbers; got dtype {array.dtype}.")
     if array.dtype.kind in "ui":
         pixels = np.clip(array, 0, 255).astype(np.uint8)
     else:
         array = array.astype(float)
         if not np.all(np.isfinite(array)):
-            raise ValueError("An instance image contains NaN or infinity.")
+            raise ValueError("an image array must be finite; got NaN or infinity.")
         low, high = float(array.min()), float(array.max())
         if low < 0.0 or high > 1.0:
             scale = high - low if high > low else 1.0
@@ -110,13 +131,24 @@ def encode_png(image):
 
 
 def image_data_uri(image):
-    """A ``data:image/png;base64,...`` URI of PNG bytes or an image array."""
+    """A ``data:image/...`` URI of an image array, PNG bytes or such a URI.
+
+    Raises a ValueError saying what is expected for anything else, a URL
+    included (the page would fetch it).
+    """
+    if isinstance(image, str):
+        if IMAGE_URI.match(image) is None:
+            raise ValueError(f"expected {IMAGE_KINDS}; got the string {_shown(image)}.")
+        return image
     if isinstance(image, bytes | bytearray):
         if not bytes(image[:8]) == PNG_SIGNATURE:
-            raise ValueError("Instance image bytes must be a PNG file.")
+            start = _shown(bytes(image[:20]))
+            raise ValueError(f"image bytes must be a PNG file; got {start}.")
         png = bytes(image)
-    else:
+    elif isinstance(image, np.ndarray | list | tuple):
         png = encode_png(image)
+    else:
+        raise ValueError(f"expected {IMAGE_KINDS}; got {type(image).__name__}.")
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
@@ -211,7 +243,14 @@ def compute_instances(errors, metadata, images, max_image_bytes):
             image_col.append(None)
             continue
         image = source(int(instance_id)) if callable(source) else source[instance_id]
-        uri = None if image is None else image_data_uri(image)
+        try:
+            uri = None if image is None else image_data_uri(image)
+        except ValueError as exc:
+            raise ValueError(
+                BAD_INSTANCE_IMAGE.format(
+                    split=split, instance_id=instance_id, problem=exc
+                )
+            ) from exc
         total += 0 if uri is None else len(uri)
         if total > max_image_bytes:
             raise ValueError(
@@ -266,6 +305,10 @@ def check_table(table, name):
     table = table[list(columns)].reset_index(drop=True)
     for column, kind in columns.items():
         _check_column(table, name, column, kind)
+    if name == "instances":
+        for row, value in enumerate(table["image"]):
+            if value is not None and IMAGE_URI.match(value) is None:
+                raise ValueError(BAD_IMAGE_COLUMN.format(value=_shown(value), row=row))
     bad = sorted(set(table["split"]) - set(SPLITS))
     if bad:
         raise ValueError(
