@@ -298,6 +298,111 @@ def test_from_saved_bad_manifest(explorer, tmp_path, content, match):
         CompatibilityExplorer.from_saved(tmp_path / "nowhere")
 
 
+def _rewrite_manifest(folder, change):
+    manifest_file = folder / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    change(manifest)
+    manifest_file.write_text(json.dumps(manifest))
+    return str(manifest_file)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "ABSOLUTE",
+        "../outside.parquet",
+        "sub/../../outside.parquet",
+        "..\\outside.parquet",
+        "/etc/passwd",
+        "C:\\outside.parquet",
+        "C:outside.parquet",
+        "\\\\server\\share\\outside.parquet",
+    ],
+)
+def test_from_saved_refuses_table_files_outside_its_folder(explorer, tmp_path, entry):
+    folder = explorer.save_data(tmp_path / "data")
+    # a valid table next to the folder: following the entry would load it
+    outside = tmp_path / "outside.parquet"
+    outside.write_bytes((folder / "points.parquet").read_bytes())
+    entry = str(outside) if entry == "ABSOLUTE" else entry
+    manifest = _rewrite_manifest(
+        folder, lambda m: m["files"].__setitem__("points", entry)
+    )
+    before = {f.name: f.read_bytes() for f in folder.iterdir()}
+    with pytest.raises(ValueError) as info:
+        CompatibilityExplorer.from_saved(folder)
+    assert str(info.value) == _tables.OUTSIDE_TABLE_FILE.format(
+        manifest=manifest, name="points", entry=entry
+    )
+    _untouched(folder, before)
+
+
+@pytest.mark.parametrize("entry", [5, None, ""])
+def test_from_saved_refuses_table_file_entries_that_are_not_names(
+    explorer, tmp_path, entry
+):
+    folder = explorer.save_data(tmp_path / "data")
+    manifest = _rewrite_manifest(
+        folder, lambda m: m["files"].__setitem__("errors", entry)
+    )
+    with pytest.raises(ValueError) as info:
+        CompatibilityExplorer.from_saved(folder)
+    assert str(info.value) == _tables.BAD_TABLE_FILE.format(
+        manifest=manifest, name="errors", entry=entry
+    )
+
+
+def test_from_saved_follows_relative_entries_inside_its_folder(explorer, tmp_path):
+    folder = explorer.save_data(tmp_path / "data")
+    (folder / "tables").mkdir()
+    (folder / "points.parquet").rename(folder / "tables" / "points.parquet")
+    _rewrite_manifest(
+        folder, lambda m: m["files"].__setitem__("points", "tables/points.parquet")
+    )
+    loaded = CompatibilityExplorer.from_saved(folder)
+    pd.testing.assert_frame_equal(loaded.points_, explorer.points_, check_dtype=False)
+
+
+@pytest.mark.parametrize("parquet", [True, False])
+def test_from_saved_refuses_a_table_cut_at_a_row_boundary(
+    explorer, tmp_path, monkeypatch, parquet
+):
+    if not parquet:
+        monkeypatch.setattr(_tables, "_parquet_available", lambda: False)
+    folder = explorer.save_data(tmp_path / "data")
+    file = folder / ("errors.parquet" if parquet else "errors.csv")
+    if parquet:
+        explorer.errors_.iloc[:-2].to_parquet(file, index=False)
+    else:
+        lines = file.read_bytes().splitlines(keepends=True)
+        file.write_bytes(b"".join(lines[:-2]))
+    before = {f.name: f.read_bytes() for f in folder.iterdir()}
+    with pytest.raises(ValueError) as info:
+        CompatibilityExplorer.from_saved(folder)
+    n = len(explorer.errors_)
+    assert str(info.value) == _tables.WRONG_ROW_COUNT.format(
+        name="errors",
+        file=str(file),
+        found=n - 2,
+        manifest=str(folder / "manifest.json"),
+        expected=n,
+    )
+    _untouched(folder, before)
+
+
+def test_from_saved_reads_a_manifest_without_row_counts(explorer, tmp_path):
+    folder = explorer.save_data(tmp_path / "data")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["rows"] == {
+        "points": len(explorer.points_),
+        "errors": len(explorer.errors_),
+        "instances": len(explorer.instances_),
+    }
+    _rewrite_manifest(folder, lambda m: m.pop("rows"))  # as saved before it existed
+    loaded = CompatibilityExplorer.from_saved(folder)
+    pd.testing.assert_frame_equal(loaded.errors_, explorer.errors_, check_dtype=False)
+
+
 def test_from_models_reads_params_of_labelled_models(digits, fitted_h1):
     X, y, X_test, y_test = digits
     h2 = BackwardCompatibleClassifier(

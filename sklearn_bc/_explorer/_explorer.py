@@ -401,8 +401,10 @@ class CompatibilityExplorer:
     def from_saved(cls, path, **kwargs):
         """Read what :meth:`save_data` wrote; no model is needed.
 
-        A missing, mistyped or unreadable table raises a ValueError naming it;
-        nothing on disk is modified.
+        A missing, mistyped or unreadable table raises a ValueError naming it,
+        and so does a table with fewer or more rows than the manifest records,
+        or a manifest naming a table file outside the folder (an absolute path
+        or one with ``..``); nothing on disk is modified.
 
         Parameters
         ----------

@@ -16,7 +16,7 @@ import json
 import re
 import struct
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,18 @@ TABLES = {
 MANIFEST = "manifest.json"
 FORMAT_NAME = "sklearn_bc.CompatibilityExplorer"
 FORMAT_VERSION = 1
+BAD_TABLE_FILE = (
+    "The manifest {manifest!r} names the {name} table file {entry!r}; expected "
+    "a file name (a non-empty string)."
+)
+OUTSIDE_TABLE_FILE = (
+    "The manifest {manifest!r} names the {name} table file {entry!r}, which is "
+    "not inside its folder: table files must be relative paths without '..'."
+)
+WRONG_ROW_COUNT = (
+    "The {name} table {file!r} has {found} rows; the manifest {manifest!r} "
+    "records {expected}: the file was cut short or replaced."
+)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # Only data URIs of images reach the page: any other URL would make it fetch
@@ -344,14 +356,30 @@ def save_tables(path, tables, classes):
         "version": FORMAT_VERSION,
         "table_format": fmt,
         "files": files,
+        "rows": {name: len(table) for name, table in tables.items()},
         "classes": [c.item() if hasattr(c, "item") else c for c in classes],
     }
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return path
 
 
-def _read_table(path, filename, fmt, name):
-    file = path / filename
+def _table_file(folder, entry, name, manifest):
+    """``folder / entry``, refused unless ``entry`` stays inside ``folder``."""
+    if not isinstance(entry, str) or not entry:
+        raise ValueError(
+            BAD_TABLE_FILE.format(manifest=manifest, name=name, entry=entry)
+        )
+    # both path flavours, whatever the system: C:\x, \\server\x and /x are
+    # absolute, and a\..\b climbs out on Windows
+    windows = PureWindowsPath(entry)
+    if windows.anchor or PurePosixPath(entry).is_absolute() or ".." in windows.parts:
+        raise ValueError(
+            OUTSIDE_TABLE_FILE.format(manifest=manifest, name=name, entry=entry)
+        )
+    return folder / entry
+
+
+def _read_table(file, fmt, name):
     if not file.is_file():
         raise ValueError(f"The {name} table file {str(file)!r} is missing.")
     strings = {c: str for c, k in TABLES[name].items() if k.startswith("s")}
@@ -407,11 +435,29 @@ def load_tables(path):
             f"The manifest {str(manifest_file)!r} lacks a valid 'table_format', "
             "'files' or 'classes' entry."
         )
+    rows = manifest.get("rows", {})  # absent from manifests written before it
+    if not isinstance(rows, dict):
+        raise ValueError(
+            f"The manifest {str(manifest_file)!r} has an invalid 'rows' entry "
+            f"{rows!r}; expected a mapping of table names to row counts."
+        )
     tables = {}
     for name in TABLES:
         if name not in files:
             raise ValueError(
                 f"The manifest {str(manifest_file)!r} names no {name} file."
             )
-        tables[name] = check_table(_read_table(path, files[name], fmt, name), name)
+        file = _table_file(path, files[name], name, str(manifest_file))
+        table = _read_table(file, fmt, name)
+        if name in rows and rows[name] != len(table):
+            raise ValueError(
+                WRONG_ROW_COUNT.format(
+                    name=name,
+                    file=str(file),
+                    found=len(table),
+                    manifest=str(manifest_file),
+                    expected=rows[name],
+                )
+            )
+        tables[name] = check_table(table, name)
     return tables, classes
