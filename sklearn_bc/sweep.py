@@ -38,9 +38,11 @@ import contextlib
 import numbers
 import warnings
 import weakref
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError
 
 from ._results_io import RESULT_COLUMNS, load_results, save_results
 
@@ -55,16 +57,60 @@ __all__ = [
 
 _KNOWN = ("dissonance", "lambda_c")
 
+CV_RESULTS_EXPECTED = (
+    "sweep_results expects a fitted search (GridSearchCV, RandomizedSearchCV, "
+    "BackwardCompatibleClassifierCV, ...) or its cv_results_: a mapping with the "
+    "keys 'mean_fit_time', 'std_fit_time' and, for every scorer m, "
+    "'mean_test_m' and 'std_test_m' (one entry per candidate)"
+)
+NO_CV_RESULTS = CV_RESULTS_EXPECTED + "; got {kind}, which has no cv_results_."
+NOT_FITTED = (
+    "This {kind} instance is not fitted yet. Call 'fit' with appropriate "
+    "arguments before passing it to sweep_results."
+)
+MISSING_CV_KEYS = CV_RESULTS_EXPECTED + "; {source} lacks {missing}."
+RAGGED_CV_KEY = (
+    "{source}: {key!r} has {found} entries but 'mean_fit_time' has {n}; every "
+    "entry of cv_results_ holds one value per candidate."
+)
+
+
+def _check_cv_results(cv_results, source):
+    """Raise a ValueError naming the keys sweep_results needs and lacks."""
+    missing = [k for k in ("mean_fit_time", "std_fit_time") if k not in cv_results]
+    scores = [k for k in cv_results if str(k).startswith(("mean_test_", "mean_train_"))]
+    if not any(k.startswith("mean_test_") for k in scores):
+        missing.append("mean_test_<metric>")
+    missing += [
+        f"std_{k[len('mean_') :]}"
+        for k in scores
+        if f"std_{k[len('mean_') :]}" not in cv_results
+    ]
+    if missing:
+        raise ValueError(MISSING_CV_KEYS.format(source=source, missing=missing))
+    n = len(cv_results["mean_fit_time"])
+    for key in cv_results:
+        if key in ("mean_fit_time", "std_fit_time") or str(key).startswith(
+            ("mean_", "std_", "param_")
+        ):
+            found = len(cv_results[key])
+            if found != n:
+                raise ValueError(
+                    RAGGED_CV_KEY.format(source=source, key=key, found=found, n=n)
+                )
+
 
 def _cv_results(search):
-    if isinstance(search, dict):
+    if isinstance(search, Mapping):
+        _check_cv_results(search, "the mapping")
         return search
     results = getattr(search, "cv_results_", None)
     if results is None:
-        raise ValueError(
-            f"{type(search).__name__} has no cv_results_: pass a fitted search "
-            "(GridSearchCV, RandomizedSearchCV, ...) or its cv_results_ dict."
-        )
+        kind = type(search).__name__
+        if hasattr(search, "fit"):  # scikit-learn's wording for an unfitted search
+            raise NotFittedError(NOT_FITTED.format(kind=kind))
+        raise ValueError(NO_CV_RESULTS.format(kind=kind))
+    _check_cv_results(results, f"{type(search).__name__}.cv_results_")
     return results
 
 
@@ -134,7 +180,11 @@ def sweep_results(search):
     search : fitted search or dict
         A fitted ``GridSearchCV``, ``RandomizedSearchCV`` or any object with
         a ``cv_results_`` of the same layout (such as
-        ``BackwardCompatibleClassifierCV``), or that dict itself.
+        ``BackwardCompatibleClassifierCV``), or that dict itself: it needs
+        ``mean_fit_time``, ``std_fit_time`` and, for every scorer ``m``,
+        ``mean_test_m`` and ``std_test_m``, one entry per candidate. Anything
+        else is a ValueError naming the missing keys (``NotFittedError``, a
+        ValueError too, for an unfitted search).
 
     Returns
     -------

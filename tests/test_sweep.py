@@ -1,3 +1,4 @@
+import copy
 import hashlib
 import io
 import pickle
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold, RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
@@ -24,7 +26,12 @@ from sklearn_bc import (
 )
 from sklearn_bc._callbacks import TorchSeed
 from sklearn_bc.modules import MLPModule
-from sklearn_bc.sweep import _pareto_front
+from sklearn_bc.sweep import (
+    MISSING_CV_KEYS,
+    NO_CV_RESULTS,
+    RAGGED_CV_KEY,
+    _pareto_front,
+)
 
 SCORING = {
     "accuracy": "accuracy",
@@ -162,12 +169,83 @@ def test_results_single_metric_column_name(digits, scoring, name):
     assert f"mean_test_{name}" in results and f"std_test_{name}" in results
 
 
+def _minimal_cv_results(n=2):
+    return {
+        "param_dissonance": np.ma.array(["new_error"] * n, dtype=object),
+        "param_lambda_c": np.ma.array(np.linspace(0, 1, n), dtype=object),
+        "mean_test_btc": np.full(n, 0.9),
+        "std_test_btc": np.zeros(n),
+        "mean_fit_time": np.ones(n),
+        "std_fit_time": np.zeros(n),
+    }
+
+
 def test_results_missing_lambda_is_a_clear_error():
-    cv_results = {"mean_fit_time": np.zeros(1), "param_dissonance": ["new_error"]}
+    cv_results = _minimal_cv_results()
+    del cv_results["param_lambda_c"]
     with pytest.raises(ValueError, match="'lambda_c'"):
         sweep_results(cv_results)
-    with pytest.raises(ValueError, match="cv_results_"):
+
+
+def test_results_of_a_minimal_mapping():
+    results = sweep_results(_minimal_cv_results())
+    assert results["lambda_c"].tolist() == [0.0, 1.0]
+    assert results["mean_test_btc"].tolist() == [0.9, 0.9]
+
+
+@pytest.mark.parametrize(
+    "drop, missing",
+    [
+        (
+            list(_minimal_cv_results()),
+            ["mean_fit_time", "std_fit_time", "mean_test_<metric>"],
+        ),
+        (["mean_fit_time"], ["mean_fit_time"]),
+        (["std_fit_time", "mean_test_btc"], ["std_fit_time", "mean_test_<metric>"]),
+        (["std_test_btc"], ["std_test_btc"]),
+    ],
+)
+def test_results_of_an_incomplete_mapping_name_the_missing_keys(drop, missing):
+    cv_results = _minimal_cv_results()
+    for key in drop:
+        del cv_results[key]
+    with pytest.raises(ValueError) as info:
+        sweep_results(cv_results)
+    assert str(info.value) == MISSING_CV_KEYS.format(
+        source="the mapping", missing=missing
+    )
+    assert "GridSearchCV" in str(info.value) and "'mean_fit_time'" in str(info.value)
+
+
+def test_results_of_a_ragged_mapping_name_the_key():
+    cv_results = {**_minimal_cv_results(3), "std_test_btc": np.zeros(2)}
+    with pytest.raises(ValueError) as info:
+        sweep_results(cv_results)
+    assert str(info.value) == RAGGED_CV_KEY.format(
+        source="the mapping", key="std_test_btc", found=2, n=3
+    )
+
+
+def test_results_of_something_without_cv_results():
+    with pytest.raises(ValueError) as info:
         sweep_results(object())
+    assert str(info.value) == NO_CV_RESULTS.format(kind="object")
+    with pytest.raises(
+        NotFittedError, match="This GridSearchCV instance is not fitted"
+    ):
+        sweep_results(GridSearchCV(LogisticRegression(), {"C": [1.0]}))
+
+
+def test_results_of_a_search_missing_a_key(sequential):
+    search = copy.copy(sequential)
+    search.cv_results_ = {
+        k: v for k, v in sequential.cv_results_.items() if k != "std_fit_time"
+    }
+    with pytest.raises(ValueError) as info:
+        sweep_results(search)
+    assert str(info.value) == MISSING_CV_KEYS.format(
+        source="GridSearchCV.cv_results_", missing=["std_fit_time"]
+    )
 
 
 def test_pareto_front_dominance_ties_and_nan():
