@@ -1,4 +1,4 @@
-"""Command line: ``python -m sklearn_bc demo --output DIR``."""
+"""Command line: ``python -m sklearn_bc demo`` and ``python -m sklearn_bc compare``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,12 @@ def main(argv=None):
         default="vectorised",
         help="train all sweep points at once, or one by one with GridSearchCV",
     )
+    from ._compare import add_parser as add_compare_parser
+
+    add_compare_parser(commands)
     args = parser.parse_args(argv)
+    if args.command == "compare":
+        return args.run(args)
     from .demo import run_demo
 
     run_demo(

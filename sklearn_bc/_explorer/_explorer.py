@@ -245,6 +245,81 @@ class CompatibilityExplorer:
         return cls(points, errors, classes=classes, instances=instances, **kwargs)
 
     @classmethod
+    def from_predictions(
+        cls,
+        y_true,
+        y_ref,
+        predictions,
+        *,
+        instance_metadata=None,
+        instance_images=None,
+        max_image_bytes=DEFAULT_MAX_IMAGE_BYTES,
+        **kwargs,
+    ):
+        """Build the report from labels predicted on one test set.
+
+        For models of any framework (or a remote service): only their
+        predicted labels are needed.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            True labels of the test set.
+        y_ref : array-like of shape (n_samples,)
+            Labels predicted by the reference model h1.
+        predictions : dict
+            ``{label: y_pred}`` or ``{(dissonance, lambda_c): y_pred}``: the
+            labels predicted by each candidate h2, one point each.
+        instance_metadata, instance_images, max_image_bytes
+            As in :meth:`from_models` (for the test split).
+        **kwargs
+            ``title`` and ``page_size``, passed to the constructor.
+
+        Returns
+        -------
+        explorer : CompatibilityExplorer
+
+        Examples
+        --------
+        >>> from sklearn_bc import CompatibilityExplorer
+        >>> explorer = CompatibilityExplorer.from_predictions(
+        ...     [0, 1, 1, 0], [0, 1, 0, 0], {"h2": [0, 0, 1, 0]}
+        ... )
+        >>> explorer.points_[["label", "btc", "n_h2_only"]]
+          label       btc  n_h2_only
+        0    h2  0.666667          1
+        """
+        if not isinstance(predictions, dict) or not predictions:
+            raise ValueError(
+                "predictions must be a non-empty dict of candidate name to the "
+                "labels it predicts."
+            )
+        y_true = np.asarray(y_true)
+        y_ref = np.asarray(y_ref)
+        entries = []
+        for key, y_pred in predictions.items():
+            y_pred = np.asarray(y_pred)
+            if y_pred.shape != y_true.shape or y_ref.shape != y_true.shape:
+                raise ValueError(
+                    f"predictions[{key!r}] has {y_pred.shape[0]} labels and y_ref "
+                    f"{y_ref.shape[0]}, but y_true has {y_true.shape[0]}."
+                )
+            if isinstance(key, tuple):
+                label, dissonance, lambda_c = _point_params(None, key)
+            else:
+                label, dissonance, lambda_c = str(key), "other", float("nan")
+            entries.append((label, dissonance, lambda_c, {"test": y_pred}))
+        return cls._from_predictions(
+            entries,
+            {"test": (None, y_true)},
+            {"test": y_ref},
+            instance_metadata=instance_metadata,
+            instance_images=instance_images,
+            max_image_bytes=max_image_bytes,
+            **kwargs,
+        )
+
+    @classmethod
     def from_models(
         cls,
         models,
