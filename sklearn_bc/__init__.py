@@ -32,6 +32,7 @@ from .sweep import (
     sweep_progress,
     sweep_results,
 )
+from .tracking import log_sweep_to_mlflow
 from .update import BackwardCompatibleUpdate
 
 __version__ = "0.1.0"
@@ -56,6 +57,7 @@ __all__ = [
     "btc_scorer",
     "compatibility_report",
     "load_results",
+    "log_sweep_to_mlflow",
     "make_compatibility_scorer",
     "mcnemar_test",
     "negative_flip_rate",
