@@ -14,6 +14,11 @@ from ._plot.scatter import CompatibilityScatterDisplay
 from ._plot.venn import ErrorVennDisplay
 from .classifier import BackwardCompatibleClassifier
 from .classifier_cv import BackwardCompatibleClassifierCV
+from .distillation import (
+    ChurnDistillationLoss,
+    FocalDistillationLoss,
+    LogitInhibitionLoss,
+)
 from .history import UpdateHistory
 from .losses import NewErrorLoss, StrictImitationLoss
 from .metrics import (
@@ -41,11 +46,14 @@ __all__ = [
     "BackwardCompatibleClassifier",
     "BackwardCompatibleClassifierCV",
     "BackwardCompatibleUpdate",
+    "ChurnDistillationLoss",
     "CompatibilityExplorer",
     "CompatibilityScatterDisplay",
     "ErrorVennDisplay",
+    "FocalDistillationLoss",
     "GroupCompatibilityDisplay",
     "IncompatibilityHistogramDisplay",
+    "LogitInhibitionLoss",
     "NewErrorLoss",
     "PairedTestResult",
     "StrictImitationLoss",
