@@ -5,7 +5,18 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from _explorer_fixtures import H1, HOSTILE_NAMES, Lookup, tiny_explorer
+from _explorer_fixtures import (
+    H1,
+    H2_A,
+    HOSTILE_NAMES,
+    X_TEST,
+    X_TRAIN,
+    Y_TEST,
+    Y_TRAIN,
+    Lookup,
+    tiny_explorer,
+    tiny_models,
+)
 from numpy.testing import assert_allclose
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -13,6 +24,11 @@ from sklearn.preprocessing import FunctionTransformer
 
 from sklearn_bc import BackwardCompatibleClassifier, CompatibilityExplorer
 from sklearn_bc._explorer import _tables
+from sklearn_bc._explorer._explorer import (
+    SOURCE_KIND,
+    SOURCE_LENGTH,
+    SOURCE_WITHOUT_SPLIT,
+)
 from sklearn_bc._explorer._page import javascript_bundle
 from sklearn_bc._explorer._tables import encode_png
 from sklearn_bc.modules import MLPModule
@@ -219,6 +235,98 @@ def test_instances_table_image_column_holds_only_data_uris(explorer, tmp_path):
         CompatibilityExplorer.from_saved(folder)
     assert str(info.value) == message
     _untouched(folder, before)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name, found, X, n",
+    [
+        ({"instance_metadata": ["m"] * 4}, "instance_metadata", 4, "X_test", 6),
+        ({"instance_metadata": ["m"] * 8}, "instance_metadata", 8, "X_test", 6),
+        (
+            {"instance_metadata": {"test": None, "train": ["m"] * 3}},
+            "instance_metadata['train']",
+            3,
+            "X_train",
+            4,
+        ),
+        ({"instance_images": np.zeros((5, 2, 2))}, "instance_images", 5, "X_test", 6),
+    ],
+)
+def test_instance_sources_of_the_wrong_length_name_both_lengths(
+    kwargs, name, found, X, n
+):
+    with pytest.raises(ValueError) as info:
+        tiny_explorer(**kwargs)
+    assert str(info.value) == SOURCE_LENGTH.format(name=name, found=found, X=X, n=n)
+    assert "inconsistent numbers of samples" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "source", ["row names", b"\x89PNG", 7, pd.DataFrame({"a": [1]})]
+)
+def test_instance_sources_of_the_wrong_kind(source):
+    with pytest.raises(TypeError) as info:
+        tiny_explorer(instance_metadata=source)
+    assert str(info.value) == SOURCE_KIND.format(
+        name="instance_metadata", X="X_test", kind=type(source).__name__
+    )
+
+
+def test_instance_source_for_a_split_left_out():
+    with pytest.raises(ValueError) as info:
+        CompatibilityExplorer.from_models(
+            tiny_models(),
+            Lookup(H1).fit(),
+            None,
+            None,
+            X_TEST,
+            Y_TEST,
+            instance_metadata={"train": ["m"] * 4},
+        )
+    assert str(info.value) == SOURCE_WITHOUT_SPLIT.format(
+        name="instance_metadata['train']", split="train", X="X_train"
+    )
+
+
+def test_instance_sources_are_checked_before_any_prediction():
+    class Unusable(Lookup):
+        def predict(self, X):
+            raise AssertionError("predict ran before the arguments were checked")
+
+    with pytest.raises(ValueError, match="instance_metadata has 2 entries"):
+        CompatibilityExplorer.from_models(
+            {"h2": Unusable(H2_A).fit()},
+            Unusable(H1).fit(),
+            None,
+            None,
+            X_TEST,
+            Y_TEST,
+            instance_metadata=["m"] * 2,
+        )
+
+
+def test_instance_metadata_series_is_read_by_position():
+    metadata = pd.Series([f"row {i}" for i in range(6)], index=range(100, 106))
+    explorer = tiny_explorer(instance_metadata=metadata)
+    meta = explorer.instances_.set_index(["split", "instance_id"])["metadata"]
+    assert meta[("test", 2)] == "row 2"
+
+
+def test_from_predictions_checks_instance_metadata_length():
+    with pytest.raises(ValueError) as info:
+        CompatibilityExplorer.from_predictions(
+            [0, 1, 1], [0, 1, 0], {"h2": [0, 0, 1]}, instance_metadata=["a"]
+        )
+    assert str(info.value) == SOURCE_LENGTH.format(
+        name="instance_metadata", found=1, X="y_true", n=3
+    )
+
+
+def test_x_and_y_of_different_lengths():
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        CompatibilityExplorer.from_models(
+            tiny_models(), Lookup(H1).fit(), X_TRAIN, Y_TRAIN, X_TEST, Y_TEST[:5]
+        )
 
 
 def test_encode_png_round_trip():

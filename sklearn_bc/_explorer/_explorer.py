@@ -10,7 +10,7 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import unique_labels
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .._reference import _is_torch_module, reference_outputs
 from ._page import iframe, render_page
@@ -26,6 +26,17 @@ from ._tables import (
 )
 
 DEFAULT_MAX_IMAGE_BYTES = 5_000_000
+
+X_NAMES = {"train": "X_train", "test": "X_test"}
+SOURCE_KIND = (
+    "{name} must be a callable f(instance_id), a sequence with one entry per "
+    "row of {X}, or a dict of those by split; got {kind}."
+)
+SOURCE_LENGTH = (
+    "Found input variables with inconsistent numbers of samples: {name} has "
+    "{found} entries but {X} has {n} rows; give one entry per row (or a callable)."
+)
+SOURCE_WITHOUT_SPLIT = "{name} describes the {split} split, but {X} is None."
 
 
 def _final_step(model):
@@ -93,25 +104,68 @@ def _point_params(model, key):
 def _splits(X_train, y_train, X_test, y_test):
     data = {}
     if X_train is not None:
+        check_consistent_length(X_train, y_train)
         data["train"] = (X_train, np.asarray(y_train))
     if X_test is None:
         raise ValueError("X_test and y_test are required.")
+    check_consistent_length(X_test, y_test)
     data["test"] = (X_test, np.asarray(y_test))
     return data
 
 
-def _per_split(source, name):
-    """A metadata/image source as {split: source}; a bare one is the test split's."""
+def _check_source(source, name, split, n_rows):
+    """One split's metadata/image source, as a callable or a positional sequence."""
+    if split not in n_rows:
+        raise ValueError(
+            SOURCE_WITHOUT_SPLIT.format(name=name, split=split, X=X_NAMES[split])
+        )
+    n, X = n_rows[split]
+    if callable(source):
+        return source
+    if isinstance(source, pd.Series):
+        source = source.to_numpy(dtype=object)  # by position, not by index label
+    if (
+        isinstance(source, str | bytes | bytearray | pd.DataFrame | dict)
+        or not hasattr(source, "__len__")
+        or not hasattr(source, "__getitem__")
+    ):
+        raise TypeError(SOURCE_KIND.format(name=name, X=X, kind=type(source).__name__))
+    if len(source) != n:
+        raise ValueError(SOURCE_LENGTH.format(name=name, found=len(source), X=X, n=n))
+    return source
+
+
+def _per_split(source, name, n_rows):
+    """A metadata/image source as {split: source}; a bare one is the test split's.
+
+    ``n_rows`` maps each split of the report to its number of rows and the
+    argument holding them; a sequence must have exactly that many entries.
+    """
     if source is None:
         return {}
-    if isinstance(source, dict):
-        unknown = sorted(set(source) - set(SPLITS))
-        if unknown:
-            raise ValueError(
-                f"{name} keys must be among {list(SPLITS)}; got {unknown}."
-            )
-        return dict(source)
-    return {"test": source}
+    if not isinstance(source, dict):
+        return {"test": _check_source(source, name, "test", n_rows)}
+    unknown = sorted(set(source) - set(SPLITS), key=str)
+    if unknown:
+        raise ValueError(f"{name} keys must be among {list(SPLITS)}; got {unknown}.")
+    return {
+        split: _check_source(value, f"{name}[{split!r}]", split, n_rows)
+        for split, value in source.items()
+        if value is not None
+    }
+
+
+def _instance_sources(data, instance_metadata, instance_images):
+    """The checked ``{split: source}`` of the metadata and of the images."""
+    # from_predictions has labels only: its rows are those of y_true
+    n_rows = {
+        split: (len(y), "y_true" if X is None else X_NAMES[split])
+        for split, (X, y) in data.items()
+    }
+    return (
+        _per_split(instance_metadata, "instance_metadata", n_rows),
+        _per_split(instance_images, "instance_images", n_rows),
+    )
 
 
 class CompatibilityExplorer:
@@ -235,13 +289,9 @@ class CompatibilityExplorer:
         classes = unique_labels(
             *truth.values(), *(p for _, _, _, preds in entries for p in preds.values())
         )
+        metadata, images = _instance_sources(data, instance_metadata, instance_images)
         points, errors = compute_tables(entries, truth, reference)
-        instances = compute_instances(
-            errors,
-            _per_split(instance_metadata, "instance_metadata"),
-            _per_split(instance_images, "instance_images"),
-            max_image_bytes,
-        )
+        instances = compute_instances(errors, metadata, images, max_image_bytes)
         return cls(points, errors, classes=classes, instances=instances, **kwargs)
 
     @classmethod
@@ -352,9 +402,10 @@ class CompatibilityExplorer:
             The testing split.
         instance_metadata : callable, sequence or dict, default=None
             A string per instance: ``f(instance_id) -> str`` or a sequence
-            indexed by instance id (the row in ``X_test``). A bare one
-            describes the testing split; ``{"train": ..., "test": ...}``
-            describes both.
+            indexed by instance id (the row in ``X_test``; a pandas Series is
+            read by position), with exactly one entry per row, else a
+            ValueError names it and both lengths. A bare one describes the
+            testing split; ``{"train": ..., "test": ...}`` describes both.
         instance_images : callable, sequence or dict, default=None
             An image per instance, like ``instance_metadata``: a 2-d (grey) /
             3-d (RGB[A]) array, e.g. ``load_digits_update().images_test``, PNG
@@ -375,6 +426,7 @@ class CompatibilityExplorer:
         if not isinstance(models, dict) or not models:
             raise ValueError("models must be a non-empty dict of fitted models.")
         data = _splits(X_train, y_train, X_test, y_test)
+        _instance_sources(data, instance_metadata, instance_images)  # fail early
         truth = np.concatenate([y for _, y in data.values()])
         entries, references = [], []
         ref = None
@@ -446,6 +498,7 @@ class CompatibilityExplorer:
         if X_train is None:
             raise ValueError("from_search refits on X_train, which must be given.")
         data = _splits(X_train, y_train, X_test, y_test)
+        _instance_sources(data, instance_metadata, instance_images)  # before refits
         classes = unique_labels(*(y for _, y in data.values()))
         ref = None
         if reference is not None:
