@@ -13,6 +13,16 @@ distribution ``q_i`` on the h1-correct rows, ``-sum_k q_ik log p_ik``: a
 weighted log loss over one copy of the row per class ``k``, labelled ``k``,
 weighted ``lambda_c * s_i * q_ik / S_c``.
 
+Focal distillation (``KL(q_i || h2(x_i))`` on every row, focal weights
+``f_i = alpha + beta * c_i``, temperature 1) differs from the cross-entropy to
+``q_i`` by h1's entropy, a constant: it is the same row expansion on every
+row, the copies weighted ``lambda_c * f_i * s_i * q_ik / S``. Churn
+distillation, ``(1 - lambda_c) * L + lambda_c * CE(q, h2)`` on every row,
+weights the rows ``(1 - lambda_c) * s_i / S`` and the copies ``lambda_c * s_i
+* q_ik / S``. A temperature on h2's logits, a squared logit distance or logit
+inhibition are not log losses of h2's probabilities: a weighted learner
+cannot express them, and they are refused.
+
 The weights handed to the learner are ``S * w_i``: with ``lambda_c == 0`` they
 are exactly the user's weights (all ones by default), so ``lambda_c == 0`` is
 the plain fit, and the learner's weighted objective is ``S * (L + lambda_c *
@@ -23,6 +33,8 @@ many more samples.
 """
 
 from __future__ import annotations
+
+import numbers
 
 import numpy as np
 from sklearn.base import (
@@ -54,7 +66,30 @@ from .losses import _check_choice, _check_lambda_c
 
 __all__ = ["BackwardCompatibleUpdate"]
 
-DISSONANCES = ("new_error", "strict_imitation")
+DISSONANCES = (
+    "new_error",
+    "strict_imitation",
+    "focal_distillation",
+    "churn_distillation",
+)
+# the torch-only dissonances, and why a weighted learner cannot express them
+_NOT_EXPRESSIBLE = {
+    "logit_inhibition": (
+        "it penalises differences of logits beyond a margin, which is no "
+        "weighted log loss of h2's probabilities"
+    ),
+}
+
+
+def _check_non_negative(value, name):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"{name} must be a non-negative float; got {value!r}.")
+    return float(value)
 
 
 def _check_estimator(estimator):
@@ -74,7 +109,15 @@ def _check_estimator(estimator):
 
 
 def _training_rows(
-    y_index, h1_proba, h1_correct, *, dissonance, lambda_c, sample_weight
+    y_index,
+    h1_proba,
+    h1_correct,
+    *,
+    dissonance,
+    lambda_c,
+    sample_weight,
+    focal_alpha=1.0,
+    focal_beta=5.0,
 ):
     """Return the rows, targets and weights the learner is fitted on.
 
@@ -85,10 +128,13 @@ def _training_rows(
     h1_proba : ndarray of shape (n_samples, n_classes)
         h1's distribution (used by strict imitation only).
     h1_correct : ndarray of bool, shape (n_samples,)
-    dissonance : {"new_error", "strict_imitation"}
+    dissonance : {"new_error", "strict_imitation", "focal_distillation", \
+            "churn_distillation"}
     lambda_c : float
     sample_weight : ndarray of shape (n_samples,)
         Non-negative user weights ``s`` with a positive sum.
+    focal_alpha, focal_beta : float
+        Focal weights ``alpha + beta * c_i`` of focal distillation.
 
     Returns
     -------
@@ -103,24 +149,32 @@ def _training_rows(
     s = np.asarray(sample_weight, dtype=np.float64)
     total = s.sum()
     correct_total = s[h1_correct].sum()
-    # D = 0 when h1 is right nowhere (or only on zero-weight rows)
-    scale = lambda_c * total / correct_total if correct_total > 0 else 0.0
     rows = np.arange(n_samples)
     if dissonance == "new_error":
+        # D = 0 when h1 is right nowhere (or only on zero-weight rows)
+        scale = lambda_c * total / correct_total if correct_total > 0 else 0.0
         return rows, y_index, s + scale * h1_correct * s
-    correct_rows = np.flatnonzero(h1_correct)
+    if dissonance == "strict_imitation":
+        scale = lambda_c * total / correct_total if correct_total > 0 else 0.0
+        copy_weight = scale * s * h1_correct
+        row_weight = s
+    elif dissonance == "focal_distillation":
+        copy_weight = lambda_c * s * (focal_alpha + focal_beta * h1_correct)
+        row_weight = s
+    else:  # churn_distillation
+        copy_weight = lambda_c * s
+        row_weight = (1.0 - lambda_c) * s
     n_classes = h1_proba.shape[1]
-    imitation = (
-        scale * s[correct_rows, None] * np.asarray(h1_proba, np.float64)[correct_rows]
-    )
-    extra_rows = np.repeat(correct_rows, n_classes)
-    extra_targets = np.tile(np.arange(n_classes), correct_rows.shape[0])
+    copied = np.flatnonzero(copy_weight > 0)
+    imitation = copy_weight[copied, None] * np.asarray(h1_proba, np.float64)[copied]
+    extra_rows = np.repeat(copied, n_classes)
+    extra_targets = np.tile(np.arange(n_classes), copied.shape[0])
     extra_weights = imitation.ravel()
     keep = extra_weights > 0
     return (
         np.concatenate([rows, extra_rows[keep]]),
         np.concatenate([y_index, extra_targets[keep]]),
-        np.concatenate([s, extra_weights[keep]]),
+        np.concatenate([row_weight, extra_weights[keep]]),
     )
 
 
@@ -174,11 +228,22 @@ class BackwardCompatibleUpdate(
         :class:`~sklearn_bc.BackwardCompatibleClassifier`). It receives ``X``
         as passed to :meth:`fit`. May be None only when h1's outputs are
         passed to :meth:`fit` as ``reference_proba``.
-    dissonance : {"new_error", "strict_imitation"}, default="new_error"
+    dissonance : {"new_error", "strict_imitation", "focal_distillation", \
+            "churn_distillation"}, default="new_error"
         Up-weight h2's loss where h1 was right, or pull h2 towards h1's
-        distribution there.
+        distribution there; or distil h1's distribution on every row, with
+        focal weights ``focal_alpha + focal_beta * c_i`` (focal distillation
+        at temperature 1, see :class:`~sklearn_bc.FocalDistillationLoss`), or
+        as the convex combination ``(1 - lambda_c) * L + lambda_c * CE(q, h2)``
+        (:class:`~sklearn_bc.ChurnDistillationLoss`). ``"logit_inhibition"``
+        is refused: no sample weights express it.
     lambda_c : float, default=0.5
         Weight of the dissonance in [0, 1]; 0 is plain training.
+    focal_alpha : float, default=1.0
+        Focal distillation: the weight of every row's distillation term.
+    focal_beta : float, default=5.0
+        Focal distillation: the extra weight where h1 is right
+        (``focal_alpha=1, focal_beta=0`` is plain distillation).
 
     Attributes
     ----------
@@ -221,12 +286,21 @@ class BackwardCompatibleUpdate(
     _required_parameters = ["estimator"]
 
     def __init__(
-        self, estimator, reference=None, *, dissonance="new_error", lambda_c=0.5
+        self,
+        estimator,
+        reference=None,
+        *,
+        dissonance="new_error",
+        lambda_c=0.5,
+        focal_alpha=1.0,
+        focal_beta=5.0,
     ):
         self.estimator = estimator
         self.reference = reference
         self.dissonance = dissonance
         self.lambda_c = lambda_c
+        self.focal_alpha = focal_alpha
+        self.focal_beta = focal_beta
 
     def _accept_sparse(self):
         # the learner decides; coo becomes csr so strict imitation can index rows
@@ -266,8 +340,17 @@ class BackwardCompatibleUpdate(
         self : BackwardCompatibleUpdate
             The fitted meta-estimator.
         """
+        if isinstance(self.dissonance, str) and self.dissonance in _NOT_EXPRESSIBLE:
+            raise ValueError(
+                f"dissonance={self.dissonance!r} cannot be trained through sample "
+                f"weights: {_NOT_EXPRESSIBLE[self.dissonance]}. Use it with "
+                "BackwardCompatibleClassifier, or choose one of "
+                f"{list(DISSONANCES)}."
+            )
         dissonance = _check_choice(self.dissonance, DISSONANCES, "dissonance")
         lambda_c = _check_lambda_c(self.lambda_c)
+        focal_alpha = _check_non_negative(self.focal_alpha, "focal_alpha")
+        focal_beta = _check_non_negative(self.focal_beta, "focal_beta")
         _check_estimator(self.estimator)
         X_checked, y = validate_data(
             self,
@@ -310,6 +393,8 @@ class BackwardCompatibleUpdate(
             dissonance=dissonance,
             lambda_c=lambda_c,
             sample_weight=sample_weight,
+            focal_alpha=focal_alpha,
+            focal_beta=focal_beta,
         )
         missing = np.setdiff1d(np.arange(len(classes)), targets)
         if missing.size:

@@ -452,3 +452,122 @@ def test_bad_shapes_and_weights(data):
     model.fit(X, y)
     with pytest.raises(ValueError, match="X has 5 features"):
         model.predict(X[:, :5])
+
+
+# -- the distillation dissonances (issue 15), on the 5-row example above
+#
+# Focal distillation, lambda_c = 0.6, focal weights f = 1 + 5 c = [6, 6, 1, 1, 6],
+# no user weights: rows weighted 1, plus per row one copy per class weighted
+# 0.6 * f_i * q_ik (KL(q || h2) differs from CE(q, h2) by h1's entropy only):
+#   row 0: 3.6 q -> 2.16, 1.08, 0.36;  row 1: 3.6 q -> 0.72, 2.88 (0 dropped)
+#   row 2: 0.6 q -> 0.3, 0.24, 0.06;   row 3: 0.6 q -> 0.06, 0.42, 0.12
+#   row 4: 3.6 q -> 0.9, 0.9, 1.8
+# Churn distillation, lambda_c = 0.25, user weights s = [2, 1, 1, 0, 4]: rows
+# weighted 0.75 s, copies 0.25 s_i q_ik (row 3 has weight 0: no copies):
+#   row 0: 0.5 q -> 0.3, 0.15, 0.05;  row 1: 0.25 q -> 0.05, 0.2
+#   row 2: 0.25 q -> 0.125, 0.1, 0.025;  row 4: q -> 0.25, 0.25, 0.5
+@pytest.mark.parametrize(
+    "dissonance, lambda_c, sample_weight, rows, targets, weights",
+    [
+        (
+            "focal_distillation",
+            0.6,
+            np.ones(5),
+            [0, 1, 2, 3, 4, 0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4],
+            [0, 1, 1, 0, 2, 0, 1, 2, 0, 1, 0, 1, 2, 0, 1, 2, 0, 1, 2],
+            [1, 1, 1, 1, 1, 2.16, 1.08, 0.36, 0.72, 2.88, 0.3, 0.24, 0.06,
+             0.06, 0.42, 0.12, 0.9, 0.9, 1.8],
+        ),
+        (
+            "churn_distillation",
+            0.25,
+            USER_WEIGHT,
+            [0, 1, 2, 3, 4, 0, 0, 0, 1, 1, 2, 2, 2, 4, 4, 4],
+            [0, 1, 1, 0, 2, 0, 1, 2, 0, 1, 0, 1, 2, 0, 1, 2],
+            [1.5, 0.75, 0.75, 0, 3, 0.3, 0.15, 0.05, 0.05, 0.2, 0.125, 0.1,
+             0.025, 0.25, 0.25, 0.5],
+        ),
+    ],
+)  # fmt: skip
+def test_distillation_rows_match_hand_worked_weights(
+    dissonance, lambda_c, sample_weight, rows, targets, weights
+):
+    got_rows, got_targets, got_weights = _training_rows(
+        Y_INDEX, Q, CORRECT, dissonance=dissonance, lambda_c=lambda_c,
+        sample_weight=sample_weight, focal_alpha=1.0, focal_beta=5.0,
+    )  # fmt: skip
+    assert_array_equal(got_rows, rows)
+    assert_array_equal(got_targets, targets)
+    assert_allclose(got_weights, weights)
+
+
+def _distillation_loss(params, X, y, q, correct, lambda_c, dissonance, n_classes):
+    """Focal (temperature 1) and churn distillation written directly in numpy."""
+    W = params[: X.shape[1] * n_classes].reshape(n_classes, X.shape[1])
+    logits = X @ W.T + params[X.shape[1] * n_classes :]
+    log_p = logits - logits.max(axis=1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(axis=1, keepdims=True))
+    nll = -log_p[np.arange(len(y)), y]
+    kl = (q * (np.log(np.clip(q, 1e-300, None)) - log_p)).sum(axis=1)
+    if dissonance == "focal_distillation":
+        focal = 1.0 + 2.0 * correct
+        return nll.mean() + lambda_c * (focal * kl).mean()
+    soft = -(q * log_p).sum(axis=1)
+    return (1 - lambda_c) * nll.mean() + lambda_c * soft.mean()
+
+
+@pytest.mark.parametrize("dissonance", ["focal_distillation", "churn_distillation"])
+def test_fitted_logistic_regression_minimises_the_distillation_loss(data, dissonance):
+    X, y, reference = data
+    X, y = X[:150], y[:150]
+    model = BackwardCompatibleUpdate(
+        LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000),
+        reference=reference, dissonance=dissonance, lambda_c=0.7,
+        focal_alpha=1.0, focal_beta=2.0,
+    ).fit(X, y)  # fmt: skip
+    est = model.estimator_
+    params = np.concatenate([est.coef_.ravel(), est.intercept_])
+    args = (X, y, reference.predict_proba(X), reference.predict(X) == y, 0.7,
+            dissonance, 3)  # fmt: skip
+    eps = 1e-6
+    gradient = np.array([
+        (_distillation_loss(params + e, *args) - _distillation_loss(params - e, *args))
+        / (2 * eps)
+        for e in np.eye(len(params)) * eps
+    ])  # fmt: skip
+    assert np.abs(gradient).max() < 1e-4
+    plain = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    plain_params = np.concatenate([plain.coef_.ravel(), plain.intercept_])
+    assert _distillation_loss(plain_params, *args) > _distillation_loss(params, *args)
+
+
+@pytest.mark.parametrize("dissonance", ["focal_distillation", "churn_distillation"])
+def test_distillation_at_lambda_zero_is_the_plain_fit(data, dissonance):
+    X, y, reference = data
+    ours = BackwardCompatibleUpdate(
+        LogisticRegression(max_iter=1000), reference=reference,
+        dissonance=dissonance, lambda_c=0.0,
+    ).fit(X, y)  # fmt: skip
+    plain = LogisticRegression(max_iter=1000).fit(X, y)
+    assert_allclose(ours.estimator_.coef_, plain.coef_)
+
+
+def test_logit_inhibition_is_refused_with_the_reason(data):
+    X, y, reference = data
+    model = BackwardCompatibleUpdate(
+        LogisticRegression(), reference=reference, dissonance="logit_inhibition"
+    )
+    with pytest.raises(ValueError, match="cannot be trained through sample weights"):
+        model.fit(X, y)
+
+
+@pytest.mark.parametrize("param", ["focal_alpha", "focal_beta"])
+@pytest.mark.parametrize("value", [-1.0, np.nan, "1"])
+def test_bad_focal_weights_are_refused(data, param, value):
+    X, y, reference = data
+    model = BackwardCompatibleUpdate(
+        LogisticRegression(), reference=reference, dissonance="focal_distillation",
+        **{param: value},
+    )  # fmt: skip
+    with pytest.raises(ValueError, match=f"{param} must be a non-negative float"):
+        model.fit(X, y)
