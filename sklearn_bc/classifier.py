@@ -8,26 +8,23 @@ from functools import partial
 
 import numpy as np
 import torch
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
-from skorch import NeuralNetClassifier
+from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
 from skorch.utils import to_numpy, to_tensor
 from threadpoolctl import threadpool_limits
-from torch.utils.data import DataLoader
 
-from ._data import (
-    ArrayDataset,
-    ReferenceBatch,
-    batch_loader,
-    is_array_dataset,
-    move_to_accelerator,
-)
+from ._data import ArrayDataset, ReferenceBatch
+from ._dataset_input import ReferenceItems, has_reference_outputs, is_item_input
+from ._net_hooks import DataHooksMixin
 from ._reference import (
     ReferenceParamsMixin,
     _is_skorch_net,
     _skorch_modules,
+    check_reference,
     check_reference_proba,
     reference_outputs,
     resolve_classes,
@@ -45,7 +42,6 @@ __all__ = ["BackwardCompatibleClassifier"]
 
 DISSONANCES = ("new_error", "strict_imitation")
 _LOSS_PARAMS = {"dissonance", "lambda_c", "base_loss", "imitation_target"}
-_FAST_ITERATOR_KWARGS = {"batch_size", "shuffle", "drop_last"}
 
 
 def _sigmoid_two_columns(logit):
@@ -107,6 +103,16 @@ def _check_max_epochs(max_epochs):
         raise ValueError(f"max_epochs must be a non-negative int; got {max_epochs!r}.")
 
 
+def _known_reference_classes(reference):
+    """The classes of a fitted scikit-learn or skorch reference, else None."""
+    if reference is None or isinstance(reference, torch.nn.Module):
+        return None
+    try:
+        return check_reference(reference)
+    except (NotFittedError, TypeError, ValueError, AttributeError):
+        return None
+
+
 def _reference_tensors(reference):
     """The parameters and buffers of a torch (or skorch) reference, by identity."""
     if isinstance(reference, torch.nn.Module):
@@ -126,7 +132,9 @@ def _shares_tensors(module, reference):
     )
 
 
-class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
+class BackwardCompatibleClassifier(
+    ReferenceParamsMixin, DataHooksMixin, NeuralNetClassifier
+):
     """A skorch neural-net classifier trained to stay compatible with a reference.
 
     Trains the new model h2 (``module``) with
@@ -313,43 +321,6 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
         self.criterion_ = loss
         return self
 
-    def check_data(self, X, y=None):
-        """Input is validated in :meth:`fit` before skorch sees it."""
-
-    def get_dataset(self, X, y=None):
-        """Wrap validated arrays in a dataset that serves whole batches."""
-        if isinstance(X, torch.utils.data.Dataset):
-            return X
-        return ArrayDataset(X, y)
-
-    def get_iterator(self, dataset, training=False):
-        """Fetch whole batches by index list (one gather per array)."""
-        prefix = "iterator_train" if training else "iterator_valid"
-        iterator = self.iterator_train if training else self.iterator_valid
-        kwargs = self.get_params_for(prefix)
-        if (
-            iterator is DataLoader
-            and is_array_dataset(dataset)
-            and set(kwargs) <= _FAST_ITERATOR_KWARGS
-        ):
-            move_to_accelerator(dataset, self.device)
-            batch_size = kwargs.get("batch_size", self.batch_size)
-            if batch_size == -1:
-                batch_size = len(dataset)
-            return batch_loader(
-                dataset,
-                batch_size=batch_size,
-                shuffle=kwargs.get("shuffle", False),
-                drop_last=kwargs.get("drop_last", False),
-            )
-        return super().get_iterator(dataset, training=training)
-
-    def infer(self, x, **fit_params):
-        """Run h2 on the feature part of a batch."""
-        if isinstance(x, ReferenceBatch):
-            x = x.X
-        return super().infer(x, **fit_params)
-
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Compatibility loss of a batch, from h1's cached outputs in ``X``."""
         if not isinstance(X, ReferenceBatch):
@@ -377,9 +348,11 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
 
     # -- fitting
     def _prepare_fit(self, X, y, reference_proba, *, reset):
-        """Validate the input and cache h1's outputs: one ArrayDataset."""
+        """Validate the input and cache h1's outputs with the rows."""
         self._check_loss_params()
         _check_device(self.device)
+        if is_item_input(X):
+            return self._prepare_items(X, y, reference_proba, reset=reset)
         X_raw = X
         X, y = validate_data(
             self,
@@ -413,7 +386,12 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
         )
         self.classes_inferred_ = classes
         h1_correct = np.asarray(h1_labels == y, dtype=bool)
-        dataset = ArrayDataset(X, y_encoded, h1_proba, h1_correct)
+        if self._uses_custom_dataset():
+            # the user's dataset class serves the rows; h1's outputs by index
+            inner = NeuralNet.get_dataset(self, X, y_encoded)
+            dataset = ReferenceItems(inner, h1_proba, h1_correct)
+        else:
+            dataset = ArrayDataset(X, y_encoded, h1_proba, h1_correct)
         dataset.reference_labels = np.asarray(h1_labels)  # for scoring sweeps
         return dataset, y_encoded
 
@@ -450,8 +428,9 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
         -------
         self : BackwardCompatibleClassifier
         """
-        if not is_array_dataset(X):
-            reset = not self.__sklearn_is_fitted__()
+        if not (isinstance(X, torch.utils.data.Dataset) and has_reference_outputs(X)):
+            # a restored net (load_params) learns its feature count here
+            reset = not hasattr(self, "n_features_in_")
             X, y = self._prepare_fit(X, y, reference_proba, reset=reset)
             if not self.initialized_:
                 self.initialize()
@@ -459,9 +438,19 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
 
     # -- prediction
     def __sklearn_is_fitted__(self):
-        return bool(getattr(self, "initialized_", False)) and hasattr(
-            self, "n_features_in_"
-        )
+        # initialised is fitted, as in skorch: a net restored with
+        # initialize() + load_params() predicts (features are checked when
+        # their count is known, i.e. after a fit on arrays)
+        return bool(getattr(self, "initialized_", False))
+
+    @property
+    def classes_(self):
+        """Class labels: those of the fit, of ``classes``, else the reference's."""
+        if "classes_inferred_" not in self.__dict__ and self.classes is None:
+            known = _known_reference_classes(self.reference)
+            if known is not None:
+                return known
+        return super().classes_
 
     def predict_proba(self, X):
         """Class probabilities of h2, columns in ``classes_`` order.
@@ -475,14 +464,15 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
         proba : ndarray of shape (n_samples, n_classes)
         """
         self.check_is_fitted()
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            dtype=np.float32,
-            allow_nd=True,
-            ensure_all_finite=True,
-        )
+        if not is_item_input(X):
+            X = validate_data(
+                self,
+                X,
+                reset=False,
+                dtype=np.float32,
+                allow_nd=True,
+                ensure_all_finite=True,
+            )
         return super().predict_proba(X)
 
     def predict(self, X):
@@ -496,14 +486,21 @@ class BackwardCompatibleClassifier(ReferenceParamsMixin, NeuralNetClassifier):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]
+        index = self.predict_proba(X).argmax(axis=1)
+        try:
+            classes = self.classes_
+        except AttributeError:
+            # restored without a fit, a torch reference, no ``classes``: as
+            # skorch, the class indices
+            return index
+        return np.asarray(classes)[index]
 
     def check_is_fitted(self, attributes=None, *args, **kwargs):
-        """Raise :class:`sklearn.exceptions.NotFittedError` unless fitted."""
-        from sklearn.utils.validation import check_is_fitted
+        """Raise skorch's ``NotInitializedError`` unless initialised.
 
-        check_is_fitted(self)
+        The error is also a scikit-learn ``NotFittedError`` (a subclass of
+        both), as in skorch.
+        """
         return super().check_is_fitted(attributes, *args, **kwargs)
 
     def __sklearn_tags__(self):

@@ -433,3 +433,235 @@ def test_batches_are_fetched_whole_and_fallback_loader_agrees(digits, fitted_h1)
     np.testing.assert_allclose(
         fast.predict_proba(X_test), slow.predict_proba(X_test), rtol=1e-5, atol=1e-6
     )
+
+
+# ------------------------------------------------------- skorch idioms (issue 14)
+def test_restored_net_predicts_and_checks_features_once_known(digits, tmp_path):
+    X, y, X_test, _ = digits
+    names = np.array([f"d{k}" for k in range(10)])
+    h1 = LogisticRegression(max_iter=500).fit(X[:200], names[y[:200]])
+    net = make_net(h1).fit(X, names[y])
+    net.save_params(f_params=tmp_path / "params.pt")
+
+    restored = make_net(h1).initialize()
+    restored.load_params(f_params=tmp_path / "params.pt")
+    # classes_ come from the reference: no fit needed to name the labels
+    np.testing.assert_array_equal(restored.classes_, h1.classes_)
+    np.testing.assert_array_equal(restored.predict(X_test), net.predict(X_test))
+    assert not hasattr(restored, "n_features_in_")
+    restored.partial_fit(X, names[y])  # the feature count is known from here on
+    with pytest.raises(ValueError, match="X has 10 features"):
+        restored.predict(X_test[:, :10])
+
+
+def test_restore_through_checkpoint_callback(digits, fitted_h1, tmp_path):
+    from skorch.callbacks import Checkpoint, LoadInitState
+
+    X, y, X_test, _ = digits
+    checkpoint = Checkpoint(monitor=None, dirname=str(tmp_path))
+    net = make_net(fitted_h1, callbacks=[checkpoint]).fit(X, y)
+    restored = make_net(fitted_h1).initialize()
+    restored.load_params(checkpoint=checkpoint)
+    np.testing.assert_array_equal(restored.predict(X_test), net.predict(X_test))
+    # LoadInitState restores at the start of a fit: max_epochs=0 trains nothing
+    resumed = make_net(
+        fitted_h1, callbacks=[LoadInitState(checkpoint)], max_epochs=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(resumed.predict(X_test), net.predict(X_test))
+
+
+def test_uninitialised_net_raises_skorchs_error_which_is_also_sklearns():
+    from sklearn.utils.validation import check_is_fitted
+    from skorch.exceptions import NotInitializedError
+
+    from sklearn_bc.exceptions import NotInitializedError as Reexported
+
+    assert Reexported is NotInitializedError
+    assert issubclass(NotInitializedError, NotFittedError)
+    net = make_net(None)
+    X = np.zeros((2, 64), dtype=np.float32)
+    for method in (net.predict, net.predict_proba, net.forward):
+        with pytest.raises(NotInitializedError, match="is not initialized yet"):
+            method(X)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(net)
+    net.initialize()
+    check_is_fitted(net)  # initialised is fitted, as in skorch
+
+
+def test_infer_overrides_receive_the_input_batch(digits, fitted_h1):
+    X, y, _, _ = digits
+    seen = []
+
+    class RecordingNet(BackwardCompatibleClassifier):
+        def infer(self, x, **fit_params):
+            seen.append(type(x))
+            return super().infer(x, **fit_params)
+
+    net = RecordingNet(
+        MLPModule, reference=fitted_h1, module__n_features=64, module__n_classes=10,
+        max_epochs=1, train_split=ValidSplit(5, stratified=True), verbose=0,
+    )  # fmt: skip
+    net.fit(X, y)
+    assert seen and set(seen) == {torch.Tensor}
+
+
+def test_custom_dataset_class_is_built_with_its_arguments(digits, fitted_h1):
+    from skorch.dataset import Dataset
+
+    X, y, X_test, _ = digits
+    built = []
+
+    class TaggedDataset(Dataset):
+        def __init__(self, X, y=None, *, tag):
+            super().__init__(X, y)
+            built.append((tag, len(X)))
+
+    torch.manual_seed(0)
+    net = make_net(fitted_h1, dataset=TaggedDataset, dataset__tag="mine").fit(X, y)
+    assert built[0] == ("mine", len(X))
+    net.predict(X_test)
+    assert built[-1] == ("mine", len(X_test))
+    # the same rows, batches and h1 outputs as the whole-batch array path
+    torch.manual_seed(0)
+    fast = make_net(fitted_h1).fit(X, y)
+    np.testing.assert_allclose(
+        net.predict_proba(X_test), fast.predict_proba(X_test), rtol=1e-5, atol=1e-6
+    )
+
+
+def _new_error_loss_by_hand(net, X, y, h1_labels, lambda_c):
+    proba = net.predict_proba(X)
+    nll = -np.log(proba[np.arange(len(y)), np.searchsorted(net.classes_, y)])
+    correct = h1_labels == y
+    return nll.mean() + lambda_c * nll[correct].sum() / correct.sum()
+
+
+def test_predefined_split_validation_rows_get_h1_outputs(digits, fitted_h1):
+    from skorch.dataset import Dataset
+    from skorch.helper import predefined_split
+
+    X, y, X_test, y_test = digits
+
+    class CountingLR(LogisticRegression):
+        calls = 0
+
+        def predict_proba(self, X):
+            type(self).calls += 1
+            return super().predict_proba(X)
+
+    h1 = CountingLR(C=0.05, max_iter=2000).fit(X[:150], y[:150])
+    net = make_net(
+        h1, lambda_c=0.5, max_epochs=2,
+        train_split=predefined_split(Dataset(X_test, y_test)),
+        iterator_valid__batch_size=len(X_test),  # one batch: the loss by hand
+    ).fit(X, y)  # fmt: skip
+    assert CountingLR.calls == 2  # once on X, once on the validation set
+    expected = _new_error_loss_by_hand(net, X_test, y_test, h1.predict(X_test), 0.5)
+    np.testing.assert_allclose(net.history[-1, "valid_loss"], expected, rtol=1e-5)
+
+
+def test_predefined_split_without_reference_says_what_to_pass(digits, fitted_h1):
+    from skorch.dataset import Dataset
+    from skorch.helper import predefined_split
+
+    X, y, X_test, y_test = digits
+    net = make_net(None, train_split=predefined_split(Dataset(X_test, y_test)))
+    with pytest.raises(ValueError, match="needs h1's outputs, but reference is None"):
+        net.fit(X, y, reference_proba=fitted_h1.predict_proba(X))
+
+
+class _CountingModule(nn.Module):
+    """A torch reference that counts its calls (rows seen)."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+        self.rows = 0
+
+    def forward(self, X):
+        self.rows += len(X)
+        return self.module(X)
+
+
+def test_dataset_input_with_torch_reference_equals_array_input(digits):
+    X, y, X_test, _ = digits
+    h1 = _CountingModule(_torch_reference(X[:200], y[:200]))
+    before = torch_state(h1.module)
+    dataset = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    torch.manual_seed(0)
+    from_items = make_net(h1, lambda_c=0.5).fit(dataset, None)
+    assert h1.rows == len(X)  # one pass over the items, then cached by index
+    assert torch_state(h1.module) == before
+    np.testing.assert_array_equal(from_items.classes_, np.arange(10))
+    torch.manual_seed(0)
+    from_arrays = make_net(h1, lambda_c=0.5).fit(X, y)
+    np.testing.assert_allclose(
+        from_items.predict_proba(X_test), from_arrays.predict_proba(X_test),
+        rtol=1e-5, atol=1e-6,
+    )  # fmt: skip
+    test_set = torch.utils.data.TensorDataset(
+        torch.as_tensor(X_test), torch.zeros(len(X_test), dtype=torch.long)
+    )
+    np.testing.assert_array_equal(
+        from_items.predict(test_set), from_arrays.predict(X_test)
+    )
+
+
+def test_dataset_input_with_sklearn_reference(digits, fitted_h1):
+    from skorch.dataset import Dataset
+
+    X, y, _, _ = digits
+    # a dataset that exposes its arrays: h1 is scored on them
+    net = make_net(fitted_h1, max_epochs=1).fit(Dataset(X, y), None)
+    assert net.predict(X[:5]).shape == (5,)
+
+    class Hidden(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(X)
+
+        def __getitem__(self, i):
+            return X[i], y[i]
+
+    with pytest.raises(TypeError, match="reference_proba"):
+        make_net(fitted_h1).fit(Hidden(), None)
+    # h1's outputs given: the items are enough
+    make_net(None, max_epochs=1).fit(
+        Hidden(), None, reference_proba=fitted_h1.predict_proba(X)
+    )
+
+
+class _TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.left = nn.Linear(32, 10)
+        self.right = nn.Linear(32, 10)
+
+    def forward(self, left, right):
+        return self.left(left) + self.right(right)
+
+
+def test_dict_input_for_a_multi_input_module(digits):
+    X, y, X_test, _ = digits
+    torch.manual_seed(0)
+    h1 = _TwoInputs()
+    before = torch_state(h1)
+    split = lambda Z: {"left": Z[:, :32], "right": Z[:, 32:]}  # noqa: E731
+    net = BackwardCompatibleClassifier(
+        _TwoInputs, reference=h1, max_epochs=2, lr=0.1, train_split=None, verbose=0
+    ).fit(split(X), y)
+    assert net.predict(split(X_test)).shape == (len(X_test),)
+    assert torch_state(h1) == before
+
+
+def test_slice_dataset_in_grid_search(digits):
+    from skorch.helper import SliceDataset
+
+    X, y, _, _ = digits
+    h1 = _torch_reference(X[:200], y[:200])
+    dataset = torch.utils.data.TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    search = GridSearchCV(
+        make_net(h1, max_epochs=1), {"lambda_c": [0.0, 1.0]}, cv=2
+    ).fit(SliceDataset(dataset), y)
+    assert len(search.cv_results_["params"]) == 2
+    assert 0.0 <= search.best_score_ <= 1.0

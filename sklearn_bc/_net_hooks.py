@@ -1,0 +1,139 @@
+"""How BackwardCompatibleClassifier feeds skorch: datasets, iterators, steps.
+
+The rows of a fit carry h1's cached outputs: an :class:`ArrayDataset` (array
+input, whole batches gathered by index) or :class:`ReferenceItems` (item
+input, a user's dataset class, a validation set from ``train_split``). The
+module, ``infer`` and any user override of them see only the input part of a
+batch; ``get_loss`` sees the whole :class:`ReferenceBatch`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.dataset import Dataset, unpack_data
+from torch.utils.data import DataLoader
+
+from ._data import (
+    ArrayDataset,
+    ReferenceBatch,
+    batch_loader,
+    is_array_dataset,
+    move_to_accelerator,
+)
+from ._dataset_input import (
+    has_reference_outputs,
+    is_item_input,
+    item_dataset,
+    reference_items,
+)
+from .exceptions import VALID_NEEDS_REFERENCE
+
+_FAST_ITERATOR_KWARGS = {"batch_size", "shuffle", "drop_last"}
+
+
+def _input_part(X):
+    return X.X if isinstance(X, ReferenceBatch) else X
+
+
+class DataHooksMixin:
+    """skorch's data hooks for rows that carry h1's cached outputs."""
+
+    def _uses_custom_dataset(self):
+        """Whether the user set ``dataset`` (or ``dataset__*``): then it is built."""
+        return self.dataset is not Dataset or bool(self.get_params_for("dataset"))
+
+    def check_data(self, X, y=None):
+        """Input is validated in :meth:`fit` before skorch sees it."""
+
+    def get_dataset(self, X, y=None):
+        """A dataset over ``X``: whole-batch arrays, unless ``dataset`` is set."""
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
+        if is_item_input(X) or self._uses_custom_dataset():
+            return NeuralNet.get_dataset(self, X, y)
+        return ArrayDataset(X, y)
+
+    def get_iterator(self, dataset, training=False):
+        """Fetch whole batches by index list (one gather per array)."""
+        prefix = "iterator_train" if training else "iterator_valid"
+        iterator = self.iterator_train if training else self.iterator_valid
+        kwargs = self.get_params_for(prefix)
+        if (
+            iterator is DataLoader
+            and is_array_dataset(dataset)
+            and set(kwargs) <= _FAST_ITERATOR_KWARGS
+        ):
+            move_to_accelerator(dataset, self.device)
+            batch_size = kwargs.get("batch_size", self.batch_size)
+            if batch_size == -1:
+                batch_size = len(dataset)
+            return batch_loader(
+                dataset,
+                batch_size=batch_size,
+                shuffle=kwargs.get("shuffle", False),
+                drop_last=kwargs.get("drop_last", False),
+            )
+        return super().get_iterator(dataset, training=training)
+
+    def infer(self, x, **fit_params):
+        """Run h2 on the input part of a batch."""
+        return super().infer(_input_part(x), **fit_params)
+
+    def train_step_single(self, batch, **fit_params):
+        """As skorch's, with ``infer`` given the input part of the batch."""
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(_input_part(Xi), **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        """As skorch's, with ``infer`` given the input part of the batch."""
+        self._set_training(False)
+        Xi, yi = unpack_data(batch)
+        with torch.no_grad():
+            y_pred = self.infer(_input_part(Xi), **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=False)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Skorch's split; a validation set without h1's outputs gets them here.
+
+        A fixed validation set (``train_split=predefined_split(ds)``) holds
+        raw rows: h1's outputs on it are computed once per fit, as for ``X``.
+        """
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        if valid is not None and not has_reference_outputs(valid):
+            valid = self._reference_items(valid, None, None, fixed_classes=True)
+        return train, valid
+
+    def _reference_items(self, dataset, y, reference_proba, *, fixed_classes):
+        """Wrap item input with h1's outputs, once per fit."""
+        if fixed_classes and self.reference is None:
+            raise ValueError(VALID_NEEDS_REFERENCE)
+        items, classes = reference_items(
+            dataset,
+            y,
+            reference=self.reference,
+            reference_proba=reference_proba,
+            classes=self.classes_ if fixed_classes else self.classes,
+            batch_size=self.batch_size,
+            fixed_classes=fixed_classes,
+        )
+        return items if fixed_classes else (items, classes)
+
+    def _prepare_items(self, X, y, reference_proba, *, reset):
+        """Item input (a Dataset, a dict, a SliceDataset) with h1's outputs."""
+        if reset:
+            for name in ("n_features_in_", "feature_names_in_"):
+                self.__dict__.pop(name, None)
+        dataset = item_dataset(X, y)
+        items, classes = self._reference_items(
+            dataset, y, reference_proba, fixed_classes=False
+        )
+        self.classes_inferred_ = classes
+        # skorch's own y (None stays None: a stratified split then says so)
+        return items, (None if y is None else np.asarray(items.y))
