@@ -256,7 +256,7 @@ def make_compatibility_scorer(metric, *, reference=None, zero_division=np.nan):
         rather than ``refit="nfr"``.
     reference : fitted classifier or torch.nn.Module, default=None
         h1. None takes it from the estimator being scored.
-    zero_division : float, default=np.nan
+    zero_division : {0.0, 1.0, np.nan}, default=np.nan
         Value of an undefined metric (BTC on a fold where h1 is right nowhere,
         BEC where h2 is wrong nowhere). NaN, the default, is honest: it is no
         score at all, averages to NaN in ``cv_results_`` (``GridSearchCV`` warns
@@ -294,15 +294,14 @@ def make_compatibility_scorer(metric, *, reference=None, zero_division=np.nan):
     """
     if metric not in _METRICS:
         raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}.")
-    if isinstance(zero_division, str):
-        raise ValueError(
-            "zero_division must be a number or np.nan for a scorer; got "
-            f"{zero_division!r}."
-        )
+    # "warn" is refused: a warning per fold helps nobody
+    zero_division = _check_zero_division(
+        zero_division, "make_compatibility_scorer", allow_warn=False
+    )
     if reference is not None:
         check_reference(reference)
     return _CompatibilityScorer(
-        metric, reference=reference, zero_division=_check_zero_division(zero_division)
+        metric, reference=reference, zero_division=zero_division
     )
 
 

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_bc import (
     bec_score,
@@ -12,6 +13,21 @@ from sklearn_bc import (
     compatibility_report,
     negative_flip_rate,
     positive_flip_rate,
+)
+from sklearn_bc.metrics import (
+    INCONSISTENT_LENGTHS,
+    INFINITE_LABELS,
+    LABELS_SHAPE,
+    MISSING_LABELS,
+    MIXED_ARRAYS,
+    MIXED_LABEL_TYPES,
+    OBJECT_LABELS,
+    SAMPLE_WEIGHT_LENGTH,
+    SAMPLE_WEIGHT_NEGATIVE,
+    SAMPLE_WEIGHT_NOT_FINITE,
+    SAMPLE_WEIGHT_SHAPE,
+    SAMPLE_WEIGHT_TYPE,
+    ZERO_DIVISION,
 )
 
 # Ten samples. r = h1's labels, p = h2's labels.
@@ -96,12 +112,6 @@ def test_zero_division(metric, y, r, p):
         assert metric(y, r, p) == 0.0
     assert metric(y, r, p, zero_division=1.0) == 1.0
     assert np.isnan(metric(y, r, p, zero_division=np.nan))
-
-
-@pytest.mark.parametrize("bad", ["nope", None, True, [0.0]])
-def test_zero_division_rejects_non_numbers(bad):
-    with pytest.raises(ValueError, match="zero_division"):
-        btc_score(Y, R, P, zero_division=bad)
 
 
 @pytest.mark.parametrize(
@@ -204,3 +214,290 @@ def test_report_groups_length_and_missing():
 def test_report_accepts_pandas():
     report = compatibility_report(pd.Series(Y), pd.Series(R), pd.Series(P))
     assert report.iloc[0]["btc"] == pytest.approx(4 / 6)
+
+
+# -- hostile input (issue 13): a clear error naming the argument, never a
+# silent number or numpy's "'<' not supported between ..."
+METRIC_FUNCTIONS = [btc_score, bec_score, negative_flip_rate, positive_flip_rate]
+ARGUMENTS = ["y_true", "y_ref", "y_pred"]
+
+
+def _call_with(metric, name, bad, good=("a", "a", "b")):
+    """Call ``metric`` with ``bad`` as the argument ``name``, ``good`` elsewhere."""
+    args = {arg: np.asarray(good) for arg in ARGUMENTS}
+    args[name] = bad
+    return metric(args["y_true"], args["y_ref"], args["y_pred"])
+
+
+@pytest.mark.parametrize("metric", METRIC_FUNCTIONS)
+@pytest.mark.parametrize(
+    "zero_division", [5.0, 0.5, -1.0, 2, np.inf, "nope", "", None, True, [0.0]]
+)
+def test_zero_division_outside_the_admitted_values_is_refused(metric, zero_division):
+    # h1 right nowhere, h2 wrong nowhere, yet a well-defined input: the value is
+    # refused before it could be returned (5.0 used to come back as a "BTC")
+    with pytest.raises(InvalidParameterError) as info:
+        metric([0, 1], [1, 0], [0, 1], zero_division=zero_division)
+    assert str(info.value) == ZERO_DIVISION.format(
+        caller=metric.__name__, value=zero_division
+    )
+    # scikit-learn's convention: both a ValueError and a TypeError
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+
+
+@pytest.mark.parametrize(
+    "zero_division, expected",
+    [
+        (0, 0.0),
+        (1, 1.0),
+        (0.0, 0.0),
+        (1.0, 1.0),
+        (np.int64(1), 1.0),
+        (np.float32(0.0), 0.0),
+        (np.nan, np.nan),
+        (np.float32("nan"), np.nan),
+        (float("nan"), np.nan),
+    ],
+)
+def test_zero_division_admitted_values(zero_division, expected):
+    got = btc_score([0, 1], [1, 0], [0, 1], zero_division=zero_division)
+    assert type(got) is float
+    assert_allclose(got, expected)
+
+
+MISSING_INPUTS = {
+    "object None": lambda: np.array(["a", None, "b"], dtype=object),
+    "object NaN": lambda: np.array(["a", np.nan, "b"], dtype=object),
+    "object pd.NA": lambda: np.array(["a", pd.NA, "b"], dtype=object),
+    "list None": lambda: ["a", None, "b"],
+    "Categorical": lambda: pd.Categorical(["a", None, "b"]),
+    "Series category": lambda: pd.Series(["a", None, "b"], dtype="category"),
+    "Series string": lambda: pd.Series(["a", None, "b"], dtype="string"),
+    "Series object": lambda: pd.Series(["a", None, "b"], dtype=object),
+    "Int64": lambda: pd.array([0, None, 1], dtype="Int64"),
+    "float NaN": lambda: np.array([0.0, np.nan, 1.0]),
+    "int object None": lambda: np.array([0, None, 1], dtype=object),
+}
+
+
+@pytest.mark.parametrize("name", ARGUMENTS)
+@pytest.mark.parametrize("kind", list(MISSING_INPUTS))
+def test_missing_labels_are_refused_naming_the_argument(kind, name):
+    bad = MISSING_INPUTS[kind]()
+    good = [0, 0, 1] if kind in ("Int64", "float NaN", "int object None") else None
+    with pytest.raises(ValueError) as info:
+        _call_with(btc_score, name, bad, **({"good": good} if good else {}))
+    assert str(info.value) == MISSING_LABELS.format(name=name, count=1, n=3, first=1)
+
+
+def test_missing_labels_counted_and_first_position_reported():
+    with pytest.raises(ValueError) as info:
+        btc_score(["a"] * 5, ["a", "a", None, "b", np.nan], ["a"] * 5)
+    assert str(info.value) == MISSING_LABELS.format(name="y_ref", count=2, n=5, first=2)
+
+
+@pytest.mark.parametrize(
+    "to_pandas",
+    [
+        lambda y: pd.Series(y, dtype="category"),
+        lambda y: pd.Categorical(y),
+        lambda y: pd.Series(y, dtype="string"),
+        lambda y: pd.Series(y),
+        lambda y: pd.Index(y),
+        lambda y: pd.DataFrame({"label": y}),
+    ],
+    ids=["Series category", "Categorical", "Series string", "Series", "Index", "frame"],
+)
+def test_pandas_labels_without_missing_values_keep_working(to_pandas):
+    names = np.array(["cat", "dog", "emu"])
+    expected = btc_score(names[Y], names[R], names[P])
+    assert expected == pytest.approx(4 / 6)
+    assert btc_score(*(to_pandas(names[a]) for a in (Y, R, P))) == expected
+    report = compatibility_report(*(to_pandas(names[a]) for a in (Y, R, P)))
+    assert report["value"].tolist()[1:] == ["cat", "dog", "emu"]
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "UInt8", "Float64", "category"])
+def test_nullable_numeric_labels_without_missing_values_keep_working(dtype):
+    args = [pd.Series(a, dtype=dtype) for a in (Y, R, P)]
+    assert btc_score(*args) == pytest.approx(4 / 6)
+    assert bec_score(*args) == pytest.approx(2 / 4)
+
+
+def test_nullable_boolean_labels_keep_working():
+    y = pd.array([True, False, True, True], dtype="boolean")
+    r = pd.array([True, True, True, False], dtype="boolean")
+    assert btc_score(y, r, np.array([True, False, False, False])) == 0.5
+
+
+def test_infinite_labels_are_refused():
+    with pytest.raises(ValueError) as info:
+        btc_score([0.0, 1.0, 1.0], [0.0, np.inf, -np.inf], [0.0, 1.0, 1.0])
+    assert str(info.value) == INFINITE_LABELS.format(
+        name="y_ref", count=2, n=3, first=1
+    )
+
+
+@pytest.mark.parametrize("name", ARGUMENTS)
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.array(["a", 1, "b"], dtype=object),  # numpy's "'<' not supported"
+        np.array([1, "a", "b"], dtype=object),  # scikit-learn's "unknown" target
+        ["a", 1, "b"],  # numpy would turn it into ["a", "1", "b"]
+    ],
+)
+def test_mixed_label_types_in_one_array_are_refused(bad, name):
+    with pytest.raises(ValueError) as info:
+        _call_with(btc_score, name, bad)
+    assert str(info.value) == MIXED_LABEL_TYPES.format(types="int, str", name=name)
+
+
+def test_mixed_lists_do_not_match_through_strings():
+    # as strings both lists read ["1", "1"]: a label 1 would equal a label "1"
+    with pytest.raises(ValueError, match="Mix of label input types"):
+        btc_score(["1", 1], [1, "1"], ["1", 1])
+
+
+def test_object_array_of_numbers_is_explained():
+    with pytest.raises(ValueError) as info:
+        btc_score([0, 1, 1], np.array([0, 1, 1], dtype=object), [0, 1, 1])
+    assert str(info.value) == OBJECT_LABELS.format(name="y_ref", types="int")
+
+
+def test_bytes_labels_name_the_argument():
+    with pytest.raises(TypeError, match="^y_pred holds labels of type bytes"):
+        btc_score(["a", "b"], ["a", "b"], np.array([b"a", b"b"]))
+
+
+def test_string_and_number_arrays_name_both():
+    with pytest.raises(ValueError) as info:
+        btc_score([0, 1], ["0", "1"], [0, 1])
+    assert str(info.value) == MIXED_ARRAYS.format(
+        kinds="string and number",
+        described="y_true holds numbers, y_ref holds strings, y_pred holds numbers",
+    )
+
+
+@pytest.mark.parametrize("name", ARGUMENTS)
+@pytest.mark.parametrize(
+    "bad, shape",
+    [
+        ([["a", "a", "b"], ["a", "a", "b"]], (2, 3)),
+        ("a", ()),
+        (pd.DataFrame({"u": ["a", "a", "b"], "v": ["a", "a", "b"]}), (3, 2)),
+    ],
+)
+def test_labels_of_the_wrong_shape_name_the_argument(bad, shape, name):
+    with pytest.raises(ValueError) as info:
+        _call_with(btc_score, name, bad)
+    assert str(info.value) == LABELS_SHAPE.format(name=name, shape=shape)
+
+
+def test_column_vector_labels_are_accepted():
+    assert btc_score(Y[:, None], R, pd.DataFrame({"p": P})) == pytest.approx(4 / 6)
+
+
+def test_inconsistent_lengths_name_the_arrays():
+    with pytest.raises(ValueError) as info:
+        btc_score(Y, R[:-1], P)
+    assert str(info.value) == INCONSISTENT_LENGTHS.format(
+        lengths=[10, 9, 10], names="y_true, y_ref, y_pred"
+    )
+
+
+@pytest.mark.parametrize("metric", METRIC_FUNCTIONS)
+@pytest.mark.parametrize(
+    "weight, shape",
+    [
+        (np.ones((1, 10)), (1, 10)),
+        (np.ones((10, 1)), (10, 1)),
+        (np.ones((10, 2)), (10, 2)),
+        (2.0, ()),
+    ],
+)
+def test_sample_weight_must_be_1d_of_length_n_samples(metric, weight, shape):
+    with pytest.raises(ValueError) as info:
+        metric(Y, R, P, sample_weight=weight)
+    assert str(info.value) == SAMPLE_WEIGHT_SHAPE.format(n_samples=10, shape=shape)
+
+
+def test_sample_weight_length_says_what_is_expected():
+    with pytest.raises(ValueError) as info:
+        btc_score(Y, R, P, sample_weight=np.ones(9))
+    assert str(info.value) == SAMPLE_WEIGHT_LENGTH.format(length=9, n_samples=10)
+
+
+@pytest.mark.parametrize(
+    "weight, what",
+    [
+        (["1", "2", "1"], "dtype <U1"),  # numpy would read them as numbers
+        ([1 + 1j, 1, 1], "dtype complex128"),
+        (np.array([1, "a", 2], dtype=object), "mixed-integer values"),
+    ],
+)
+def test_sample_weight_must_hold_real_numbers(weight, what):
+    with pytest.raises(ValueError) as info:
+        btc_score([0, 1, 1], [0, 1, 0], [0, 1, 1], sample_weight=weight)
+    assert str(info.value) == SAMPLE_WEIGHT_TYPE.format(what=what)
+
+
+@pytest.mark.parametrize(
+    "weight",
+    [
+        [1.0, np.nan, 1.0],
+        [1.0, np.inf, 1.0],
+        [1.0, None, 1.0],
+        pd.array([1.0, None, 1.0], dtype="Float64"),
+        np.array([1.0, pd.NA, 1.0], dtype=object),
+    ],
+)
+def test_sample_weight_nan_or_infinite_is_refused(weight):
+    with pytest.raises(ValueError) as info:
+        btc_score([0, 1, 1], [0, 1, 0], [0, 1, 1], sample_weight=weight)
+    assert str(info.value) == SAMPLE_WEIGHT_NOT_FINITE.format(count=1, n=3, first=1)
+
+
+def test_sample_weight_negative_is_refused():
+    with pytest.raises(ValueError) as info:
+        btc_score([0, 1, 1], [0, 1, 0], [0, 1, 1], sample_weight=[1.0, -0.5, -2.0])
+    assert str(info.value) == SAMPLE_WEIGHT_NEGATIVE.format(
+        value=-0.5, first=1, count=2
+    )
+
+
+def test_sample_weight_from_pandas_and_objects():
+    w = [1, 2, 1, 1, 1, 1, 3, 1, 1, 1]
+    for weight in (pd.Series(w), pd.array(w, dtype="Int64"), np.array(w, dtype=object)):
+        assert btc_score(Y, R, P, sample_weight=weight) == pytest.approx(4 / 9)
+
+
+def test_all_zero_weights_are_undefined_not_an_error():
+    with pytest.warns(UndefinedMetricWarning, match="weights sum to zero"):
+        assert negative_flip_rate(Y, R, P, sample_weight=np.zeros(10)) == 0.0
+
+
+def test_report_checks_labels_weights_and_groups_shape():
+    with pytest.raises(ValueError, match="^y_pred contains missing labels"):
+        compatibility_report([0, 1], [0, 1], [0, None])
+    with pytest.raises(ValueError, match="^sample_weight should be a 1d array"):
+        compatibility_report([0, 1], [0, 1], [0, 1], sample_weight=[[1.0, 1.0]])
+    with pytest.raises(ValueError) as info:
+        compatibility_report([0, 1], [0, 1], [0, 1], groups=[[1, 2], [3, 4]])
+    assert str(info.value) == LABELS_SHAPE.format(name="groups", shape=(2, 2))
+    column = compatibility_report([0, 1], [0, 1], [0, 1], groups=[["a"], ["b"]])
+    assert column["value"].tolist()[-2:] == ["a", "b"]
+
+
+def test_inputs_are_not_modified():
+    y = pd.Series(["a", "b", "b"], dtype="category")
+    r = np.array(["a", "b", "a"], dtype=object)
+    p = ["a", "a", "b"]
+    w = np.array([1.0, 2.0, 3.0])
+    copies = (y.copy(), r.copy(), list(p), w.copy())
+    compatibility_report(y, r, p, sample_weight=w, groups=["g", "h", "g"])
+    btc_score(y, r, p, sample_weight=w)
+    pd.testing.assert_series_equal(y, copies[0])
+    np.testing.assert_array_equal(r, copies[1])
+    assert p == copies[2]
+    np.testing.assert_array_equal(w, copies[3])

@@ -18,6 +18,7 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 
 from sklearn_bc import (
     BackwardCompatibleClassifier,
@@ -31,6 +32,7 @@ from sklearn_bc import (
     positive_flip_rate,
 )
 from sklearn_bc._callbacks import TorchSeed
+from sklearn_bc.metrics import ZERO_DIVISION_NO_WARN
 from sklearn_bc.modules import MLPModule
 from sklearn_bc.scorers import NO_REFERENCE, SHARED_SCORER
 
@@ -152,16 +154,19 @@ def test_undefined_metric_is_nan_by_default(digits):
     assert zero(h2, X[:5], y[:5], y_ref=wrong) == 0.0
 
 
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        ({"metric": "accuracy"}, "metric must be one of"),
-        ({"metric": "btc", "zero_division": "warn"}, "zero_division"),
-    ],
-)
-def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        make_compatibility_scorer(**kwargs)
+def test_unknown_metric():
+    with pytest.raises(ValueError, match="metric must be one of"):
+        make_compatibility_scorer("accuracy")
+
+
+@pytest.mark.parametrize("zero_division", ["warn", 5.0, 0.5, None, True])
+def test_zero_division_of_a_scorer_is_zero_one_or_nan(zero_division):
+    with pytest.raises(InvalidParameterError) as info:
+        make_compatibility_scorer("btc", zero_division=zero_division)
+    assert str(info.value) == ZERO_DIVISION_NO_WARN.format(
+        caller="make_compatibility_scorer", value=zero_division
+    )
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
 
 
 def test_shared_scorers_are_not_modified_and_unpickle_as_themselves():
