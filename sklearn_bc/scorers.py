@@ -26,6 +26,7 @@ per fold like ``y``; the scorers here do that, or run h1 on the fold.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils.metadata_routing import MetadataRequest
 
@@ -37,6 +38,8 @@ from ._reference import (
     reference_outputs,
 )
 from .metrics import (
+    _check_label_arrays,
+    _check_sample_weight,
     _check_zero_division,
     bec_score,
     btc_score,
@@ -71,10 +74,14 @@ def _score_labels(
 
     ``y_pred`` is not used for "reference_accuracy" (it may be None).
     """
-    if metric == "accuracy":
-        return float(accuracy_score(y_true, y_pred, sample_weight=sample_weight))
-    if metric == "reference_accuracy":
-        return float(accuracy_score(y_true, y_ref, sample_weight=sample_weight))
+    if metric in ("accuracy", "reference_accuracy"):
+        # our checks first: their errors name y_ref or y_pred, not just "y"
+        name, labels = ("y_pred", y_pred) if metric == "accuracy" else ("y_ref", y_ref)
+        y_true, labels = _check_label_arrays(y_true=y_true, **{name: labels})
+        weight = sample_weight
+        if weight is not None:
+            weight = _check_sample_weight(weight, y_true.shape[0])
+        return float(accuracy_score(y_true, labels, sample_weight=weight))
     return _METRICS[metric](
         y_true, y_ref, y_pred, sample_weight=sample_weight, zero_division=zero_division
     )
@@ -85,6 +92,10 @@ NO_REFERENCE = (
     "make_compatibility_scorer, score an estimator that has a fitted "
     "`reference` (or a Pipeline whose last step has one), or route h1's "
     "predictions as the metadata y_ref (scorer.set_score_request(y_ref=True))."
+)
+NOT_FITTED = (
+    "The {metric!r} scorer scores a fitted classifier, and the estimator has no "
+    "classes_: fit it first."
 )
 SHARED_SCORER = (
     "{name} is shared by every user of sklearn_bc and cannot be modified; build "
@@ -165,7 +176,10 @@ class _CompatibilityScorer:
                 reference = _find_reference(estimator)
             if reference is None:
                 raise ValueError(NO_REFERENCE.format(metric=self.metric))
-            y_ref = _reference_labels(reference, X, estimator.classes_)
+            classes = getattr(estimator, "classes_", None)
+            if classes is None:
+                raise NotFittedError(NOT_FITTED.format(metric=self.metric))
+            y_ref = _reference_labels(reference, X, classes)
         # h1's accuracy needs no prediction of h2
         y_pred = None if self.metric == "reference_accuracy" else estimator.predict(X)
         return _score_labels(
@@ -198,9 +212,15 @@ class _CompatibilityScorer:
             raise ValueError(
                 SHARED_SCORER.format(name=self._shared_name, metric=self.metric)
             )
-        for param, alias in (("y_ref", y_ref), ("sample_weight", sample_weight)):
-            if alias is not None:
-                self._requests[param] = alias
+        requests = {"y_ref": y_ref, "sample_weight": sample_weight}
+        requests = {
+            param: alias for param, alias in requests.items() if alias is not None
+        }
+        # refuse an invalid alias now, not when a search first asks for routing
+        check = MetadataRequest(owner=self)
+        for param, alias in requests.items():
+            check.score.add_request(param=param, alias=alias)
+        self._requests.update(requests)
         return self
 
     def get_metadata_routing(self):
@@ -292,7 +312,7 @@ def make_compatibility_scorer(metric, *, reference=None, zero_division=np.nan):
     >>> scores["test_btc"].shape
     (3,)
     """
-    if metric not in _METRICS:
+    if not isinstance(metric, str) or metric not in _METRICS:
         raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}.")
     # "warn" is refused: a warning per fold helps nobody
     zero_division = _check_zero_division(

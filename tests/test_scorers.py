@@ -1,4 +1,5 @@
 import pickle
+import re
 
 import numpy as np
 import pandas as pd
@@ -8,6 +9,7 @@ import torch
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import (
@@ -34,7 +36,7 @@ from sklearn_bc import (
 from sklearn_bc._callbacks import TorchSeed
 from sklearn_bc.metrics import ZERO_DIVISION_NO_WARN
 from sklearn_bc.modules import MLPModule
-from sklearn_bc.scorers import NO_REFERENCE, SHARED_SCORER
+from sklearn_bc.scorers import NO_REFERENCE, NOT_FITTED, SHARED_SCORER, _score_labels
 
 METRICS = {
     "btc": btc_score,
@@ -154,9 +156,11 @@ def test_undefined_metric_is_nan_by_default(digits):
     assert zero(h2, X[:5], y[:5], y_ref=wrong) == 0.0
 
 
-def test_unknown_metric():
+@pytest.mark.parametrize("metric", ["accuracy", ["btc"], None])
+def test_unknown_metric(metric):
+    # a list used to escape as "TypeError: unhashable type"
     with pytest.raises(ValueError, match="metric must be one of"):
-        make_compatibility_scorer("accuracy")
+        make_compatibility_scorer(metric)
 
 
 @pytest.mark.parametrize("zero_division", ["warn", 5.0, 0.5, None, True])
@@ -167,6 +171,50 @@ def test_zero_division_of_a_scorer_is_zero_one_or_nan(zero_division):
         caller="make_compatibility_scorer", value=zero_division
     )
     assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError)
+
+
+def test_invalid_score_request_is_refused_when_set():
+    scorer = make_compatibility_scorer("btc")
+    with pytest.raises(ValueError, match="alias you're setting for `y_ref`"):
+        scorer.set_score_request(y_ref=5)
+    # nothing was recorded: the scorer still routes nothing
+    assert scorer.get_metadata_routing().score.requests["y_ref"] is None
+
+
+def test_unfitted_estimator_is_a_clear_error(digits):
+    X, y, h1 = digits
+    scorer = make_compatibility_scorer("btc", reference=h1)
+    with pytest.raises(NotFittedError) as info:
+        scorer(LogisticRegression(), X, y)
+    assert str(info.value) == NOT_FITTED.format(metric="btc")
+
+
+@pytest.mark.parametrize("metric", ["reference_accuracy", *METRICS])
+def test_routed_y_ref_is_checked_naming_it(digits, metric):
+    X, y, h1 = digits
+    h2 = LogisticRegression(max_iter=300).fit(X[:120], y[:120])
+    scorer = make_compatibility_scorer(metric)
+    y_ref = h1.predict(X[120:125]).astype(object)
+    y_ref[2] = None
+    with pytest.raises(ValueError, match="^y_ref contains missing labels"):
+        scorer(h2, X[120:125], y[120:125], y_ref=y_ref)
+    lengths = (
+        "[5, 4] for y_true, y_ref"
+        if metric == "reference_accuracy"
+        else ("[5, 4, 5] for y_true, y_ref, y_pred")
+    )
+    with pytest.raises(ValueError, match=re.escape(lengths)):
+        scorer(h2, X[120:125], y[120:125], y_ref=h1.predict(X[120:124]))
+
+
+def test_accuracy_labels_and_weights_are_checked_naming_them():
+    with pytest.raises(ValueError, match="^y_pred contains missing labels"):
+        _score_labels("accuracy", [0, 1], None, [0, None])
+    with pytest.raises(ValueError, match="y_true holds numbers, y_ref holds strings"):
+        _score_labels("reference_accuracy", [0, 1], ["0", "1"], None)
+    with pytest.raises(ValueError, match="^sample_weight should be a 1d array"):
+        _score_labels("accuracy", [0, 1], None, [0, 1], sample_weight=[[1, 1]])
+    assert _score_labels("accuracy", [0, 1], None, [0, 0], sample_weight=[3, 1]) == 0.75
 
 
 def test_shared_scorers_are_not_modified_and_unpickle_as_themselves():
