@@ -484,6 +484,43 @@ def test_mismatched_lengths_name_the_arrays(pyplot, build):
         build()
 
 
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: ErrorVennDisplay.from_predictions(0, [0, 1], [0, 1]),
+        lambda: IncompatibilityHistogramDisplay.from_predictions(0, [0, 1], [0, 1]),
+        lambda: GroupCompatibilityDisplay.from_predictions(
+            0, [0, 1], [0, 1], groups=[0, 1]
+        ),
+        lambda: CompatibilityScatterDisplay.from_predictions(0, [0, 1], {"h2": [0, 1]}),
+    ],
+)
+def test_labels_without_length_name_the_argument(pyplot, build):
+    # a scalar used to escape as "object of type 'int' has no len()"
+    with pytest.raises(ValueError, match=r"^y_true should be a 1d array"):
+        build()
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: ErrorVennDisplay.from_predictions([0, 1], [0, None], [0, 1]),
+        lambda: IncompatibilityHistogramDisplay.from_predictions(
+            [0, 1], [0, None], [0, 1]
+        ),
+        lambda: GroupCompatibilityDisplay.from_predictions(
+            [0, 1], [0, None], [0, 1], groups=[0, 1]
+        ),
+        lambda: CompatibilityScatterDisplay.from_predictions(
+            [0, 1], [0, None], {"h2": [0, 1]}
+        ),
+    ],
+)
+def test_missing_labels_name_the_argument(pyplot, build):
+    with pytest.raises(ValueError, match=r"^y_ref contains missing labels"):
+        build()
+
+
 def test_mismatched_groups_length(pyplot):
     with pytest.raises(ValueError, match="groups has 2"):
         GroupCompatibilityDisplay.from_predictions(

@@ -91,7 +91,12 @@ def _check_metric(name, argument):
 
 def _check_same_length(**arrays):
     """Raise a ValueError naming the arrays when their lengths differ."""
-    lengths = {name: len(values) for name, values in arrays.items()}
+    lengths = {}
+    for name, values in arrays.items():
+        try:
+            lengths[name] = len(values)
+        except TypeError:
+            continue  # no length at all: the label checks name its shape
     if len(set(lengths.values())) > 1:
         described = ", ".join(f"{name} has {n}" for name, n in lengths.items())
         raise ValueError(f"Inconsistent numbers of samples: {described}.")
