@@ -262,8 +262,21 @@ class BackwardCompatibleClassifier(
         else:
             super().__setattr__(name, value)
 
+    def _get_param_names(self):
+        # skorch's bookkeeping (``_params_to_validate``) is no parameter: a
+        # search or set_params must not reach it
+        return [name for name in super()._get_param_names() if name[0] != "_"]
+
     def set_params(self, **params):
-        """Set parameters; ``reference__*`` is refused (h1 is never modified)."""
+        """Set parameters; ``reference__*`` is refused (h1 is never modified).
+
+        Before the net is initialised, ``callbacks`` is stored as given and
+        checked when the net initialises (scikit-learn validates in ``fit``;
+        skorch would rebuild the callbacks at once).
+        """
+        if "callbacks" in params and not getattr(self, "initialized_", False):
+            params = dict(params)
+            self.callbacks = params.pop("callbacks")
         super().set_params(**params)  # refuses reference__* (ReferenceParamsMixin)
         if getattr(self, "initialized_", False) and _LOSS_PARAMS & params.keys():
             self.initialize_criterion()

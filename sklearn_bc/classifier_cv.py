@@ -206,13 +206,22 @@ class BackwardCompatibleClassifierCV(
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-        self._check_kwargs(kwargs)
+        # stored as given (a misspelt name too) and checked in fit, as
+        # scikit-learn does: clone and get_params carry them along
         for name, value in kwargs.items():
             setattr(self, name, value)
 
-    @staticmethod
-    def _check_kwargs(kwargs):
-        unknown = sorted(k for k in kwargs if not k.startswith(_PREFIXES))
+    def _extra_kwargs(self):
+        """The ``**kwargs`` given to ``__init__`` (or set since), by name."""
+        named = set(self._get_param_names())
+        return {
+            k: v
+            for k, v in vars(self).items()
+            if k not in named and not k.startswith("_") and not k.endswith("_")
+        }
+
+    def _check_kwargs(self):
+        unknown = sorted(k for k in self._extra_kwargs() if not k.startswith(_PREFIXES))
         if unknown:
             raise TypeError(
                 f"Unexpected parameters {unknown}: only module__* and optimizer__* "
@@ -220,11 +229,13 @@ class BackwardCompatibleClassifierCV(
             )
 
     def _prefixed(self):
-        return {k: v for k, v in vars(self).items() if k.startswith(_PREFIXES)}
+        return {
+            k: v for k, v in self._extra_kwargs().items() if k.startswith(_PREFIXES)
+        }
 
     def get_params(self, deep=True):
         """Get parameters, ``module__*`` and ``optimizer__*`` included."""
-        return {**super().get_params(deep=deep), **self._prefixed()}
+        return {**super().get_params(deep=deep), **self._extra_kwargs()}
 
     def set_params(self, **params):
         """Set parameters, ``module__*`` and ``optimizer__*`` included."""
@@ -273,6 +284,7 @@ class BackwardCompatibleClassifierCV(
         )
 
     def _check_params(self):
+        self._check_kwargs()
         for name in ("max_epochs", "batch_size"):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or value < 1:
@@ -482,12 +494,14 @@ class BackwardCompatibleClassifierCV(
         check_is_fitted(self, "final_states_")
         params = self.cv_results_["params"][index]
         estimator = self._make_classifier(params["dissonance"], params["lambda_c"])
-        estimator.initialize()
-        load_state(estimator.module_, self.final_states_, index)
+        # what the fit learnt from X and y, known before the module is built;
+        # an initialised net is fitted, the feature count makes it check X
         estimator.classes_inferred_ = self.classes_
         estimator.n_features_in_ = self.n_features_in_
         if hasattr(self, "feature_names_in_"):
             estimator.feature_names_in_ = self.feature_names_in_
+        estimator.initialize()
+        load_state(estimator.module_, self.final_states_, index)
         return estimator
 
     # -- prediction

@@ -665,3 +665,15 @@ def test_slice_dataset_in_grid_search(digits):
     ).fit(SliceDataset(dataset), y)
     assert len(search.cv_results_["params"]) == 2
     assert 0.0 <= search.best_score_ <= 1.0
+
+
+def test_get_params_hides_skorchs_bookkeeping_and_callbacks_wait_for_fit(fitted_h1):
+    net = make_net(fitted_h1)
+    assert not [name for name in net.get_params() if name.startswith("_")]
+    # like scikit-learn, an unusable value is refused when the net initialises
+    net.set_params(callbacks=1.5)
+    net.set_params(callbacks=None)
+    assert net.get_params()["callbacks"] is None
+    net.set_params(callbacks=1.5)
+    with pytest.raises(TypeError):
+        net.initialize()

@@ -470,4 +470,18 @@ def test_bad_input_raises_like_the_classifier(data):
     with pytest.raises(ValueError, match="unseen by the reference"):
         search.fit(X, np.where(y == 0, 7, y))
     with pytest.raises(TypeError, match="Unexpected parameters"):
-        BackwardCompatibleClassifierCV(MLPModule, h1, iterator_train__shuffle=False)
+        BackwardCompatibleClassifierCV(
+            MLPModule, h1, iterator_train__shuffle=False
+        ).fit(X, y)
+
+
+def test_misspelt_keyword_is_refused_in_fit_not_init(data):
+    # scikit-learn validates in fit; clone carries the misspelt name along
+    X, y, h1 = data
+    search = BackwardCompatibleClassifierCV(
+        MLPModule, h1, lambdas=[0.5], max_epoch=3, module__n_features=6,
+        module__n_classes=3,
+    )  # fmt: skip
+    assert search.get_params()["max_epoch"] == 3
+    with pytest.raises(TypeError, match=r"Unexpected parameters \['max_epoch'\]"):
+        clone(search).fit(X, y)

@@ -15,7 +15,7 @@ import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from torch import nn
 
-from sklearn_bc import BackwardCompatibleClassifier
+from sklearn_bc import BackwardCompatibleClassifier, BackwardCompatibleClassifierCV
 
 
 class _SizedMLP(nn.Module):
@@ -52,12 +52,9 @@ class _CheckedClassifier(BackwardCompatibleClassifier):
 # Each expected failure, and why it is not a defect of ours.
 EXPECTED_FAILED_CHECKS = {
     "check_no_attributes_set_in_init": (
-        "skorch's NeuralNet sets bookkeeping attributes (initialized_, "
-        "_params_to_validate, ...) in __init__."
-    ),
-    "check_set_params": (
-        "skorch's set_params rebuilds the callbacks at once, so setting callbacks "
-        "to an arbitrary value raises instead of failing later in fit."
+        "skorch's NeuralNet.__init__ sets history_, initialized_ and "
+        "virtual_params_ (the net's state before initialize), which are no "
+        "parameters."
     ),
 }
 
@@ -79,4 +76,38 @@ def _estimator():
     [_estimator()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS
 )
 def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+class _CheckedClassifierCV(BackwardCompatibleClassifierCV):
+    """The CV class with the same test-only h1 and sizing as above."""
+
+    def _make_classifier(self, dissonance="new_error", lambda_c=0.0):
+        point = super()._make_classifier(dissonance, lambda_c)
+        checked = _CheckedClassifier(**point.get_params(deep=False))
+        if hasattr(self, "_template"):  # a fitted sweep's points: its input shape
+            checked._n_input_shape = self._template._n_input_shape
+        return checked
+
+
+EXPECTED_FAILED_CHECKS_CV = {}
+
+
+@parametrize_with_checks(
+    [
+        _CheckedClassifierCV(
+            nn.Module,  # replaced by initialize_module above
+            lambdas=[0.0, 0.5],
+            dissonances="new_error",
+            cv=None,
+            max_epochs=15,
+            lr=0.1,
+            optimizer=torch.optim.Adam,
+            batch_size=32,
+            random_state=0,
+        )
+    ],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS_CV,
+)
+def test_sklearn_estimator_checks_cv(estimator, check):
     check(estimator)
