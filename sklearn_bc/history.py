@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import _check_compatibility_inputs
+from ._label_checks import _check_compatibility_inputs
 
 __all__ = ["UpdateHistory"]
 

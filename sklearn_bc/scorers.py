@@ -30,6 +30,11 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score
 from sklearn.utils.metadata_routing import MetadataRequest
 
+from ._label_checks import (
+    _check_label_arrays,
+    _check_sample_weight,
+    _check_zero_division,
+)
 from ._reference import (
     _is_skorch_net,
     _is_torch_module,
@@ -38,9 +43,6 @@ from ._reference import (
     reference_outputs,
 )
 from .metrics import (
-    _check_label_arrays,
-    _check_sample_weight,
-    _check_zero_division,
     bec_score,
     btc_score,
     negative_flip_rate,

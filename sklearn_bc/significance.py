@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .metrics import _check_compatibility_inputs
+from ._label_checks import _check_compatibility_inputs
 
 __all__ = ["PairedTestResult", "mcnemar_test", "negative_flip_test"]
 

@@ -14,7 +14,7 @@ from sklearn_bc import (
     negative_flip_rate,
     positive_flip_rate,
 )
-from sklearn_bc.metrics import (
+from sklearn_bc._label_checks import (
     INCONSISTENT_LENGTHS,
     INFINITE_LABELS,
     LABELS_SHAPE,

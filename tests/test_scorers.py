@@ -34,7 +34,7 @@ from sklearn_bc import (
     positive_flip_rate,
 )
 from sklearn_bc._callbacks import TorchSeed
-from sklearn_bc.metrics import ZERO_DIVISION_NO_WARN
+from sklearn_bc._label_checks import ZERO_DIVISION_NO_WARN
 from sklearn_bc.modules import MLPModule
 from sklearn_bc.scorers import NO_REFERENCE, NOT_FITTED, SHARED_SCORER, _score_labels
 

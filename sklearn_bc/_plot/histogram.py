@@ -6,7 +6,8 @@ import numbers
 
 import numpy as np
 
-from ..metrics import _check_labels, compatibility_report
+from .._label_checks import _check_labels
+from ..metrics import compatibility_report
 from ._base import (
     _check_same_length,
     _estimator_predictions,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..metrics import _check_compatibility_inputs
+from .._label_checks import _check_compatibility_inputs
 from ._base import (
     _check_same_length,
     _estimator_predictions,
