@@ -200,6 +200,11 @@ class BackwardCompatibleClassifier(
 
     Notes
     -----
+    skorch's idioms work (skorch's own test suite runs on this class), with
+    the differences that training against h1 implies: ``criterion`` is built
+    from the dissonance, the classes are the reference's, and h1 is run on
+    every input. See the "Coming from skorch" page of the documentation.
+
     h1's outputs are computed with one BLAS thread (``threadpoolctl``). The
     worker threads of a multi-threaded BLAS keep spinning for about 0.1 s
     after each call, on the cores torch then trains on: on a 2-core machine
@@ -413,11 +418,18 @@ class BackwardCompatibleClassifier(
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, ...)
-            Training input. h2 receives it as float32; a scikit-learn
-            reference receives it unchanged (e.g. a DataFrame for a Pipeline).
-        y : array-like of shape (n_samples,)
+        X : array-like, DataFrame, torch Dataset, dict of arrays or SliceDataset
+            Training input. Arrays take the whole-batch path: h2 receives
+            them as float32, a scikit-learn reference unchanged (e.g. a
+            DataFrame for a Pipeline). A ``torch.utils.data.Dataset`` (items
+            ``(X, y)``), a dict of arrays (a multi-input module) or skorch's
+            ``SliceDataset`` is read item by item, as in skorch; h1 then reads
+            the same items once (a torch or skorch reference), or the arrays
+            the dataset exposes (a scikit-learn reference), else pass
+            ``reference_proba``.
+        y : array-like of shape (n_samples,) or None
             Class labels (any labels scikit-learn accepts: ints, strings).
+            None for a Dataset whose items hold them.
         reference_proba : array-like of shape (n_samples, n_classes), default=None
             h1's predicted probabilities on ``X``, columns in ``classes_``
             order. When given, h1 is not run (use it when h1 needs other
