@@ -137,7 +137,8 @@ def bootstrap_intervals(
         ``(low, high)`` per metric of :data:`INTERVAL_METRICS`; ``(nan, nan)``
         where the metric's denominator has fewer than :data:`MIN_ROWS` rows.
     too_small : list of str
-        The metrics given NaN for that reason.
+        The metrics given NaN for that reason (not those whose denominator
+        is empty: they are undefined, and so is their interval).
     """
     rng = check_random_state(random_state)
     cells = 2 * np.asarray(ref_right, dtype=np.intp) + np.asarray(pred_right, np.intp)
@@ -158,7 +159,8 @@ def bootstrap_intervals(
         values = resampled[name]
         if rows[name] < MIN_ROWS or np.isnan(values).all():
             intervals[name] = (np.nan, np.nan)
-            too_small.append(name)
+            if rows[name] > 0:  # with none the metric itself is undefined
+                too_small.append(name)
             continue
         low, high = np.nanquantile(values, [alpha / 2, 1 - alpha / 2])
         intervals[name] = (float(low), float(high))

@@ -29,6 +29,7 @@ from sklearn_bc._label_checks import (
     SAMPLE_WEIGHT_TYPE,
     ZERO_DIVISION,
 )
+from sklearn_bc.metrics import REPORT_COLUMNS
 
 # Ten samples. r = h1's labels, p = h2's labels.
 #   idx:     0  1  2  3  4  5  6  7  8  9
@@ -501,3 +502,105 @@ def test_inputs_are_not_modified():
     np.testing.assert_array_equal(r, copies[1])
     assert p == copies[2]
     np.testing.assert_array_equal(w, copies[3])
+
+
+# -- confidence intervals of the report (issue 16)
+def _interval_update(n=200, seed=0):
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, 2, n)
+    y_ref = np.where(rng.rand(n) < 0.8, y, 1 - y)
+    y_pred = np.where(rng.rand(n) < 0.9, y, 1 - y)
+    return y, y_ref, y_pred
+
+
+def test_report_without_confidence_level_has_the_plain_columns():
+    report = compatibility_report(*_interval_update())
+    assert list(report.columns) == REPORT_COLUMNS
+
+
+def test_report_intervals_bracket_their_estimates_and_repeat_with_the_seed():
+    y, y_ref, y_pred = _interval_update()
+    report = compatibility_report(
+        y, y_ref, y_pred, confidence_level=0.9, n_resamples=500, random_state=0
+    )
+    assert_allclose(
+        report["accuracy_diff"], report["accuracy"] - report["accuracy_ref"]
+    )
+    for metric in ("accuracy_ref", "accuracy", "accuracy_diff", "btc", "bec", "nfr"):
+        assert (report[f"{metric}_low"] <= report[metric]).all(), metric
+        assert (report[metric] <= report[f"{metric}_high"]).all(), metric
+    again = compatibility_report(
+        y, y_ref, y_pred, confidence_level=0.9, n_resamples=500, random_state=0
+    )
+    pd.testing.assert_frame_equal(report, again)
+    wider = compatibility_report(
+        y, y_ref, y_pred, confidence_level=0.99, n_resamples=500, random_state=0
+    )
+    assert (
+        wider["btc_high"] - wider["btc_low"] > report["btc_high"] - report["btc_low"]
+    ).all()
+
+
+def test_overall_interval_is_stratified_by_group():
+    # group a: 30 rows both models right; group b: 20 rows both wrong
+    y = np.zeros(50, dtype=int)
+    y_ref = np.r_[np.zeros(30, int), np.ones(20, int)]
+    groups = np.r_[["a"] * 30, ["b"] * 20]
+    report = compatibility_report(
+        y, y_ref, y_ref, groups=groups, confidence_level=0.95, random_state=0
+    ).set_index(["scope", "value"])
+    # every stratified resample keeps 30 right rows of 50
+    assert report.loc[
+        ("overall", "all"), ["accuracy_low", "accuracy_high"]
+    ].tolist() == [0.6, 0.6]
+    assert report.loc[("group", "a"), ["accuracy_low", "accuracy_high"]].tolist() == [
+        1.0,
+        1.0,
+    ]
+    assert report.loc[("group", "b"), ["accuracy_low", "accuracy_high"]].tolist() == [
+        0.0,
+        0.0,
+    ]
+    pooled = compatibility_report(
+        y, y_ref, y_ref, confidence_level=0.95, random_state=0
+    )
+    assert pooled.loc[0, "accuracy_low"] < 0.6 < pooled.loc[0, "accuracy_high"]
+
+
+def test_weighted_intervals_bracket_the_weighted_estimate():
+    y, y_ref, y_pred = _interval_update(300, seed=1)
+    weight = np.random.RandomState(2).randint(1, 5, 300).astype(float)
+    report = compatibility_report(
+        y, y_ref, y_pred, sample_weight=weight, confidence_level=0.95, random_state=0
+    )
+    right = (y_ref == y) & (y_pred == y)
+    btc = weight[right].sum() / weight[y_ref == y].sum()
+    assert_allclose(report.loc[0, "btc"], btc)
+    assert report.loc[0, "btc_low"] < btc < report.loc[0, "btc_high"]
+
+
+def test_rows_too_small_for_an_interval_get_nan_and_a_warning_naming_them():
+    y, y_ref, y_pred = _interval_update(100)
+    y = np.r_[y, [2] * 4]
+    y_ref = np.r_[y_ref, [2] * 4]
+    y_pred = np.r_[y_pred, [2, 2, 2, 0]]
+    with pytest.warns(UserWarning, match=r"class '2' \(accuracy_ref, .*btc.*\)"):
+        report = compatibility_report(
+            y, y_ref, y_pred, confidence_level=0.95, random_state=0
+        )
+    small = report[(report["scope"] == "class") & (report["value"] == 2)]
+    assert small[["btc_low", "btc_high", "accuracy_low"]].isna().all(axis=None)
+    assert np.isfinite(report.loc[0, ["btc_low", "btc_high"]].astype(float)).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"confidence_level": 1.5}, "confidence_level must be a float in"),
+        ({"confidence_level": True}, "confidence_level must be a float in"),
+        ({"confidence_level": 0.9, "n_resamples": 1}, "n_resamples must be an int"),
+    ],
+)
+def test_bad_interval_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        compatibility_report(*_interval_update(), **kwargs)
