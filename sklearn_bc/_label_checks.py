@@ -12,11 +12,11 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.multiclass import type_of_target
 
 _LABEL_TARGET_TYPES = ("binary", "multiclass")
+_ALWAYS_LABELS = "biuU"  # bool, int, unsigned int, str
 _REAL_DTYPE_KINDS = "biuf"  # bool, int, unsigned int, float
 # what pandas infers for an object array of weights that are all real numbers
 _REAL_INFERRED_TYPES = (
@@ -139,8 +139,13 @@ def _check_labels(y, name):
     y = _as_label_array(y, name)
     if not (y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)):
         raise ValueError(LABELS_SHAPE.format(name=name, shape=y.shape))
-    y = column_or_1d(y, input_name=name)
+    if y.ndim == 2:
+        y = y[:, 0]  # a column vector, as scikit-learn's column_or_1d takes it
     if y.size == 0:
+        return y
+    if y.dtype.kind in _ALWAYS_LABELS:
+        # bool, integer and string arrays always hold class labels: no need
+        # for type_of_target's pass over the unique values
         return y
     if y.dtype.kind == "O":
         _refuse_missing(pd.isna(y), name)
@@ -154,6 +159,8 @@ def _check_labels(y, name):
                     name=name, count=positions.size, n=y.size, first=positions[0]
                 )
             )
+        if np.array_equal(y, np.trunc(y)):
+            return y  # whole numbers: class labels, as type_of_target says
     try:
         target_type = type_of_target(y, input_name=name)
     except TypeError as error:
@@ -271,6 +278,29 @@ def _check_label_arrays(**arrays):
                 MIXED_ARRAYS.format(kinds=" and ".join(names), described=described)
             )
     return list(checked.values())
+
+
+def _cell_sums(y_true, y_ref, y_pred, sample_weight=None):
+    """Validate once, count once: the weight of each (h1 right?, h2 right?) cell.
+
+    Returns
+    -------
+    sums : ndarray of shape (4,)
+        Total weight (the row count, without weights) of the rows where both
+        models are wrong, only h2 is right (positive flips), only h1 is right
+        (negative flips) and both are right: index ``2 * h1_right + h2_right``.
+    """
+    y_true, y_ref, y_pred = _check_label_arrays(
+        y_true=y_true, y_ref=y_ref, y_pred=y_pred
+    )
+    weight = (
+        None
+        if sample_weight is None
+        else _check_sample_weight(sample_weight, y_true.shape[0])
+    )
+    cells = (y_ref == y_true).view(np.uint8) * np.uint8(2)
+    cells += (y_pred == y_true).view(np.uint8)
+    return np.bincount(cells, weights=weight, minlength=4).astype(float)
 
 
 def _check_compatibility_inputs(y_true, y_ref, y_pred, sample_weight=None):

@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from ._bootstrap import INTERVAL_METRICS, MIN_ROWS, bootstrap_intervals
 from ._label_checks import (
     LABELS_SHAPE,
-    _check_compatibility_inputs,
+    _cell_sums,
     _check_label_arrays,
     _check_sample_weight,
     _check_zero_division,
@@ -33,6 +33,7 @@ __all__ = [
     "positive_flip_rate",
 ]
 
+_COUNTS = ("n", "new_errors", "fixed_errors")
 REPORT_COLUMNS = [
     "scope",
     "value",
@@ -105,12 +106,11 @@ def btc_score(y_true, y_ref, y_pred, *, sample_weight=None, zero_division="warn"
     0.666...
     """
     zero_division = _check_zero_division(zero_division, "btc_score")
-    ref_right, pred_right, w = _check_compatibility_inputs(
-        y_true, y_ref, y_pred, sample_weight
-    )
+    sums = _cell_sums(y_true, y_ref, y_pred, sample_weight)
+    both_wrong, positive, negative, both_right = sums
     return _divide(
-        w[ref_right & pred_right].sum(),
-        w[ref_right].sum(),
+        both_right,
+        negative + both_right,
         zero_division,
         "BTC",
         "the reference model is right on no sample (of positive weight)",
@@ -157,12 +157,11 @@ def bec_score(y_true, y_ref, y_pred, *, sample_weight=None, zero_division="warn"
     0.5
     """
     zero_division = _check_zero_division(zero_division, "bec_score")
-    ref_right, pred_right, w = _check_compatibility_inputs(
-        y_true, y_ref, y_pred, sample_weight
-    )
+    sums = _cell_sums(y_true, y_ref, y_pred, sample_weight)
+    both_wrong, positive, negative, both_right = sums
     return _divide(
-        w[~ref_right & ~pred_right].sum(),
-        w[~pred_right].sum(),
+        both_wrong,
+        both_wrong + negative,
         zero_division,
         "BEC",
         "the new model is wrong on no sample (of positive weight)",
@@ -205,12 +204,11 @@ def negative_flip_rate(
     0.25
     """
     zero_division = _check_zero_division(zero_division, "negative_flip_rate")
-    ref_right, pred_right, w = _check_compatibility_inputs(
-        y_true, y_ref, y_pred, sample_weight
-    )
+    sums = _cell_sums(y_true, y_ref, y_pred, sample_weight)
+    both_wrong, positive, negative, both_right = sums
     return _divide(
-        w[ref_right & ~pred_right].sum(),
-        w.sum(),
+        negative,
+        sums.sum(),
         zero_division,
         "NFR",
         "the input is empty or its sample weights sum to zero",
@@ -253,40 +251,78 @@ def positive_flip_rate(
     0.25
     """
     zero_division = _check_zero_division(zero_division, "positive_flip_rate")
-    ref_right, pred_right, w = _check_compatibility_inputs(
-        y_true, y_ref, y_pred, sample_weight
-    )
+    sums = _cell_sums(y_true, y_ref, y_pred, sample_weight)
+    both_wrong, positive, negative, both_right = sums
     return _divide(
-        w[~ref_right & pred_right].sum(),
-        w.sum(),
+        positive,
+        sums.sum(),
         zero_division,
         "PFR",
         "the input is empty or its sample weights sum to zero",
     )
 
 
-def _report_row(scope, value, ref_right, pred_right, w):
-    total = w.sum()
-    ref_total = w[ref_right].sum()
-    wrong_total = w[~pred_right].sum()
-    nan = float("nan")
+def _factorize(values):
+    """Sorted distinct values (order of appearance if unsortable), row codes."""
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+    except TypeError:  # values of types that do not compare
+        codes, uniques = pd.factorize(values, sort=False)
+    return np.asarray(uniques, dtype=object), codes
+
+
+def _check_groups(groups, n_samples):
+    groups = np.asarray(groups, dtype=object)
+    if groups.ndim == 2 and groups.shape[1] == 1:
+        groups = groups[:, 0]
+    if groups.ndim != 1:
+        raise ValueError(LABELS_SHAPE.format(name="groups", shape=groups.shape))
+    if groups.shape[0] != n_samples:
+        raise ValueError(
+            f"groups has {groups.shape[0]} entries but the labels have "
+            f"{n_samples} samples."
+        )
+    if pd.isna(groups).any():
+        raise ValueError("groups contains missing values (NaN or None).")
+    return groups
+
+
+def _report_rows(scope, values, index, cells, w):
+    """One report row per value, from the cell sums of the rows ``index`` marks."""
+    k = len(values)
+    keys = index.astype(np.intp) * 4 + cells
+    counts = np.bincount(keys, minlength=4 * k).reshape(k, 4)
+    sums = counts if w is None else np.bincount(keys, w, 4 * k).reshape(k, 4)
+    sums = sums.astype(float)
+    both_wrong, positive, negative, both_right = sums.T
+    total = sums.sum(axis=1)
 
     def ratio(num, den):
-        return float(num / den) if den > 0 else nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
-    return {
-        "scope": scope,
-        "value": value,
-        "n": int(ref_right.shape[0]),
-        "accuracy_ref": ratio(ref_total, total),
-        "accuracy": ratio(w[pred_right].sum(), total),
-        "btc": ratio(w[ref_right & pred_right].sum(), ref_total),
-        "bec": ratio(w[~ref_right & ~pred_right].sum(), wrong_total),
-        "nfr": ratio(w[ref_right & ~pred_right].sum(), total),
-        "pfr": ratio(w[~ref_right & pred_right].sum(), total),
-        "new_errors": int(np.count_nonzero(ref_right & ~pred_right)),
-        "fixed_errors": int(np.count_nonzero(~ref_right & pred_right)),
+    columns = {
+        "n": counts.sum(axis=1),
+        "accuracy_ref": ratio(negative + both_right, total),
+        "accuracy": ratio(positive + both_right, total),
+        "btc": ratio(both_right, negative + both_right),
+        "bec": ratio(both_wrong, both_wrong + negative),
+        "nfr": ratio(negative, total),
+        "pfr": ratio(positive, total),
+        "new_errors": counts[:, 2],
+        "fixed_errors": counts[:, 1],
     }
+    return [
+        {
+            "scope": scope,
+            "value": value,
+            **{
+                name: int(column[i]) if name in _COUNTS else float(column[i])
+                for name, column in columns.items()
+            },
+        }
+        for i, value in enumerate(values)
+    ]
 
 
 def compatibility_report(
@@ -383,45 +419,27 @@ def compatibility_report(
     y_true, y_ref, y_pred = _check_label_arrays(
         y_true=y_true, y_ref=y_ref, y_pred=y_pred
     )
-    w = _check_sample_weight(sample_weight, y_true.shape[0])
+    w = (
+        None
+        if sample_weight is None
+        else _check_sample_weight(sample_weight, y_true.shape[0])
+    )
     ref_right, pred_right = y_ref == y_true, y_pred == y_true
-    rows = [_report_row("overall", "all", ref_right, pred_right, w)]
-    for label in np.unique(y_true):
-        mask = y_true == label
-        rows.append(
-            _report_row("class", label, ref_right[mask], pred_right[mask], w[mask])
-        )
+    # count once: every row of the report from one bincount per scope
+    cells = ref_right.view(np.uint8) * np.uint8(2) + pred_right.view(np.uint8)
+    rows = _report_rows("overall", ["all"], np.zeros_like(cells), cells, w)
+    classes, class_index = _factorize(y_true)
+    rows += _report_rows("class", classes, class_index, cells, w)
     if groups is not None:
-        groups = np.asarray(groups, dtype=object)
-        if groups.ndim == 2 and groups.shape[1] == 1:
-            groups = groups[:, 0]
-        if groups.ndim != 1:
-            raise ValueError(LABELS_SHAPE.format(name="groups", shape=groups.shape))
-        if groups.shape[0] != ref_right.shape[0]:
-            raise ValueError(
-                f"groups has {groups.shape[0]} entries but the labels have "
-                f"{ref_right.shape[0]} samples."
-            )
-        if pd.isna(groups).any():
-            raise ValueError("groups contains missing values (NaN or None).")
-        for value in pd.unique(groups):
-            mask = groups == value
-            rows.append(
-                _report_row("group", value, ref_right[mask], pred_right[mask], w[mask])
-            )
-        # order the group rows by value where the values can be sorted
-        try:
-            group_rows = sorted(
-                (r for r in rows if r["scope"] == "group"), key=lambda r: r["value"]
-            )
-            rows = [r for r in rows if r["scope"] != "group"] + group_rows
-        except TypeError:
-            pass
+        groups = _check_groups(groups, y_true.shape[0])
+        values, group_index = _factorize(groups)
+        rows += _report_rows("group", values, group_index, cells, w)
     report = pd.DataFrame(rows, columns=REPORT_COLUMNS)
     report["value"] = report["value"].astype(object)
     if confidence_level is not None:
         report = _add_intervals(
-            report, y_true, ref_right, pred_right, w, groups,
+            report, y_true, ref_right, pred_right,
+            np.ones(y_true.shape[0]) if w is None else w, groups,
             confidence_level=confidence_level, n_resamples=n_resamples,
             random_state=random_state,
         )  # fmt: skip
