@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
+from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -381,3 +382,50 @@ def test_sweep_progress_counts_fits_and_restores_joblib(digits):
     assert bar.n == 8
     assert "8/8" in out.getvalue()
     assert joblib.Parallel.print_progress is original
+
+
+# -- "BTC's lower bound >= x" (issue 16)
+# Candidate 0: BTC over 3 folds 0.96, 0.98, 1.00 (mean 0.98, s^2 = 0.0004); the
+# Nadeau-Bengio variance (1/3 + 1/2) * 0.0004 and t(0.95, df=2) = 2.919986 give
+# the lower bound 0.98 - 2.919986 * sqrt(0.0004 * 5/6) = 0.926690.
+# Candidate 1: 0.97 on every fold: its bound is 0.97. Candidate 0 is more accurate.
+_FOLDS = {
+    "mean_test_accuracy": np.array([0.95, 0.90]),
+    "mean_test_btc": np.array([0.98, 0.97]),
+    "split0_test_btc": np.array([0.96, 0.97]),
+    "split1_test_btc": np.array([0.98, 0.97]),
+    "split2_test_btc": np.array([1.00, 0.97]),
+}
+
+
+def test_lower_bound_rule_worked_by_hand():
+    rule = select_compatible(0.95, bound="lower", confidence_level=0.95)
+    bound = rule._lower_bound(_FOLDS, "btc", _FOLDS["mean_test_btc"])
+    assert_allclose(bound, [0.98 - 2.919986 * np.sqrt(0.0004 * 5 / 6), 0.97], rtol=1e-6)
+    assert rule(_FOLDS) == 1  # candidate 0 reaches 0.95 only on average
+    assert select_compatible(0.95)(_FOLDS) == 0  # the mean rule takes it
+    assert "bound='lower'" in repr(rule)
+
+
+def test_lower_bound_rule_warns_naming_the_bound_when_nothing_reaches_it():
+    rule = select_compatible(0.975, bound="lower")
+    with pytest.warns(UserWarning, match="0.95 lower confidence bound of the test btc"):
+        assert rule(_FOLDS) == 1
+
+
+def test_lower_bound_rule_needs_the_fold_scores():
+    rule = select_compatible(0.95, bound="lower")
+    with pytest.raises(ValueError, match="split<k>_test_btc of at least 2 folds"):
+        rule({k: v for k, v in _FOLDS.items() if not k.startswith("split")})
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"bound": "upper"}, "bound must be 'mean' or 'lower'"),
+        ({"bound": "lower", "confidence_level": 1.0}, "confidence_level must be"),
+    ],
+)
+def test_lower_bound_rule_bad_parameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        select_compatible(0.95, **kwargs)
