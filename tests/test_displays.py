@@ -134,11 +134,7 @@ def test_histogram_bars_sorted_with_counts_and_shares(pyplot, constructor):
     )
     assert [bar.get_height() for bar in display.bars_] == [3, 2, 1]
     assert [t.get_text() for t in display.ax_.get_xticklabels()] == ["c", "b", "a"]
-    assert [t.get_text() for t in display.texts_] == [
-        "3\n(50.0%)",
-        "2\n(33.3%)",
-        "1\n(16.7%)",
-    ]
+    assert [t.get_text() for t in display.texts_] == ["3", "2", "1"]
     assert display.ax_.get_xlabel() == "True class"
     assert display.ax_.get_ylabel() == "Incompatible points (h1 right, h2 wrong)"
     assert display.secondary_yaxis_ is not None
@@ -155,8 +151,10 @@ def test_histogram_max_classes_display_labels_and_accuracy(pyplot):
         show_accuracy=True,
     )
     assert [bar.get_height() for bar in display.bars_] == [3, 2]
-    # shares stay relative to all 6 incompatible points
-    assert [t.get_text() for t in display.texts_] == ["3\n(50.0%)", "2\n(33.3%)"]
+    # shares stay relative to all 6 incompatible points: 3 reads 50%
+    assert [t.get_text() for t in display.texts_] == ["3", "2"]
+    share = display.secondary_yaxis_._functions[0]
+    assert_allclose(share(np.array([3.0, 2.0])), [50.0, 100 / 3])
     assert [t.get_text() for t in display.ax_.get_xticklabels()] == ["Cat", "Bee"]
     # per-class accuracy, in the order c, b: h1 4/4 and 3/3, h2 1/4 and 1/3
     h1 = [bar.get_height() for bar in display.accuracy_bars_["h1"]]
@@ -167,14 +165,11 @@ def test_histogram_max_classes_display_labels_and_accuracy(pyplot):
     assert display.ax_accuracy_.get_ylabel() == "Accuracy"
 
 
-def test_histogram_labels_empty_classes_with_a_bare_zero(pyplot):
-    # class "z" has no incompatible point: no "(0.0%)" under its empty bar
+def test_histogram_labels_empty_classes_with_a_zero(pyplot):
     display = IncompatibilityHistogramDisplay.from_predictions(
         HIST_TRUE, HIST_REF, HIST_PRED, labels=["a", "b", "c", "z"]
     )
-    assert [t.get_text() for t in display.texts_] == [
-        "3\n(50.0%)", "2\n(33.3%)", "1\n(16.7%)", "0",
-    ]  # fmt: skip
+    assert [t.get_text() for t in display.texts_] == ["3", "2", "1", "0"]
 
 
 def test_histogram_without_incompatible_points(pyplot):
@@ -205,8 +200,9 @@ def test_group_bars_are_btc_per_group_with_sizes(pyplot, constructor):
         groups=GROUPS,
     )
     assert_allclose([bar.get_height() for bar in display.bars_], [0.75, 1.0])
-    assert [t.get_text() for t in display.texts_] == ["n=4", "n=3"]
-    assert [t.get_text() for t in display.ax_.get_xticklabels()] == ["old", "young"]
+    # the sizes sit under the group names, below the axes
+    assert [t.get_text() for t in display.texts_] == ["old\nn=4", "young\nn=3"]
+    assert display.texts_ == display.ax_.get_xticklabels()
     # overall: h1 right on 6, h2 keeps 5
     assert_allclose(display.overall_line_.get_ydata(), [5 / 6, 5 / 6])
     assert display.overall_line_.get_linestyle() == "--"
@@ -220,7 +216,7 @@ def test_group_undefined_value_is_labelled(pyplot):
     )
     heights = [bar.get_height() for bar in display.bars_]
     assert np.isnan(heights[0]) and heights[1] == 0.5
-    assert [t.get_text() for t in display.texts_] == ["n=1\nundefined", "n=2"]
+    assert [t.get_text() for t in display.texts_] == ["x\nn=1\nundefined", "y\nn=2"]
     assert display.ax_.get_xlabel() == "Age"
 
 
@@ -267,6 +263,7 @@ def test_scatter_from_results_artists(pyplot):
         "strict_imitation",
         "reference model (h1)",
         "Pareto front",
+        "error bars: ±1 std over CV folds",
     ]
     markers = {h.get_marker() for h in display.legend_.legend_handles[:2]}
     assert len(markers) == 2
@@ -276,8 +273,11 @@ def test_scatter_from_results_artists(pyplot):
     assert_allclose(display.pareto_line_.get_xdata(), [0.91, 0.95, 0.96, 0.99])
     assert display.colorbar_ is not None and display.annotations_ is None
     assert set(display.errorbars_) == {"new_error", "strict_imitation"}
-    assert display.ax_.get_xlabel() == "BTC (backward trust compatibility)"
-    assert display.ax_.get_ylabel() == "Accuracy"
+    # a sweep's results are means over CV folds, and the labels say so
+    assert display.ax_.get_xlabel() == (
+        "Cross-validated BTC (backward trust compatibility)"
+    )
+    assert display.ax_.get_ylabel() == "Cross-validated accuracy"
     assert display.figure_ is display.ax_.figure
 
 
@@ -297,7 +297,9 @@ def test_scatter_annotates_lambda_c(pyplot):
     assert display.colorbar_ is None
     texts = [annotation.get_text() for annotation in display.annotations_]
     assert texts == ["λ=0", "λ=0.5", "λ=1"] * 2
-    assert display.ax_.get_xlabel() == "BEC (backward error compatibility)"
+    assert display.ax_.get_xlabel() == (
+        "Cross-validated BEC (backward error compatibility)"
+    )
     # no pareto_bec column: the front is computed; (0.5, 0.94) and (0.7, 0.88)
     # and (0.6, 0.92) beat everything else
     assert_allclose(display.pareto_line_.get_xdata(), [0.5, 0.6, 0.7])
@@ -328,7 +330,8 @@ def test_scatter_from_predictions_other_axes_have_no_reference_line(pyplot):
     )
     assert_allclose(display.scatter_["h2"].get_offsets(), [[0.25, 0.25]])
     assert display.reference_line_ is None
-    assert display.ax_.get_xlabel() == "NFR (negative flip rate)"
+    assert display.ax_.get_xlabel() == "Test NFR (negative flip rate)"
+    assert display.ax_.get_ylabel() == "Test PFR (positive flip rate)"
 
 
 @pytest.fixture(scope="module")
@@ -394,7 +397,7 @@ def test_scatter_from_cv_results_with_pipeline_prefix(pyplot, blob_data):
     assert set(display.errorbars_) == {"new_error", "strict_imitation"}
 
     train = CompatibilityScatterDisplay.from_cv_results(search, split="train")
-    assert train.ax_.get_ylabel() == "Accuracy (train)"
+    assert train.ax_.get_ylabel() == "Training-fold accuracy"
 
 
 def test_scatter_from_cv_results_takes_fixed_param_from_estimator(pyplot):

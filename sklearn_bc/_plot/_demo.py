@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,9 +12,21 @@ from .histogram import IncompatibilityHistogramDisplay
 from .scatter import NO_PREDICTIONS, CompatibilityScatterDisplay
 from .venn import ErrorVennDisplay
 
+# the start of compatibility_report's warning about intervals left NaN
+TOO_FEW_ROWS = "Too few rows for a confidence interval"
+
 
 def write_display_pngs(
-    output_dir, *, y_true, y_ref, predictions, results=None, groups=None
+    output_dir,
+    *,
+    y_true,
+    y_ref,
+    predictions,
+    results=None,
+    groups=None,
+    highlight=None,
+    confidence_level=0.95,
+    random_state=0,
 ):
     """Draw each display and save it as a PNG in ``output_dir``.
 
@@ -33,6 +46,17 @@ def write_display_pngs(
         from ``predictions`` otherwise.
     groups : array-like of shape (n_samples,), default=None
         Group value per sample; the per-group display is drawn when given.
+    highlight : int or dict, default=None
+        The row of ``results`` to ring as "chosen" in the scatter (see
+        :meth:`CompatibilityScatterDisplay.from_results`), e.g. the search's
+        ``best_index_``. Without ``results`` the first prediction is ringed.
+    confidence_level : float or None, default=0.95
+        Bootstrap intervals drawn as whiskers (histogram, groups) and, without
+        ``results``, as the scatter's error bars; None draws none. Intervals
+        too few rows allow are left out, which the legends say, without the
+        report's warning.
+    random_state : int, default=0
+        Seeds the bootstrap, so that the images are reproducible.
 
     Returns
     -------
@@ -65,14 +89,30 @@ def write_display_pngs(
         fig.savefig(path, dpi=100)
         paths.append(path)
 
-    fig = figure_module.Figure(figsize=(7, 5), layout="constrained")
+    intervals = {
+        "confidence_level": confidence_level,
+        "random_state": random_state,
+    }
+    fig = figure_module.Figure(figsize=(7, 5.5), layout="constrained")
     ax = fig.add_subplot()
-    if results is not None:
-        CompatibilityScatterDisplay.from_results(results, ax=ax)
-    else:
-        CompatibilityScatterDisplay.from_predictions(y_true, y_ref, predictions, ax=ax)
-    save(fig, "compatibility_scatter.png")
+    with warnings.catch_warnings():
+        # the legends name the rows without an interval
+        warnings.filterwarnings("ignore", TOO_FEW_ROWS, UserWarning)
+        if results is not None:
+            CompatibilityScatterDisplay.from_results(
+                results, highlight=highlight, ax=ax
+            )
+        else:
+            CompatibilityScatterDisplay.from_predictions(
+                y_true, y_ref, predictions, highlight=0, ax=ax, **intervals
+            )
+        save(fig, "compatibility_scatter.png")
+        _write_others(figure_module, save, y_true, y_ref, y_pred, groups, intervals)
+    return paths
 
+
+def _write_others(figure_module, save, y_true, y_ref, y_pred, groups, intervals):
+    """The Venn, histogram and per-group PNGs of the chosen model."""
     fig = figure_module.Figure(figsize=(6, 5), layout="constrained")
     ErrorVennDisplay.from_predictions(y_true, y_ref, y_pred, ax=fig.add_subplot())
     save(fig, "error_venn.png")
@@ -87,13 +127,13 @@ def write_display_pngs(
         show_accuracy=True,
         ax=ax,
         accuracy_ax=accuracy_ax,
+        **intervals,
     )
     save(fig, "incompatibility_histogram.png")
 
     if groups is not None:
         fig = figure_module.Figure(figsize=(7, 5), layout="constrained")
         GroupCompatibilityDisplay.from_predictions(
-            y_true, y_ref, y_pred, groups=groups, ax=fig.add_subplot()
+            y_true, y_ref, y_pred, groups=groups, ax=fig.add_subplot(), **intervals
         )
         save(fig, "group_compatibility.png")
-    return paths

@@ -11,6 +11,7 @@ from ._base import (
     _check_same_length,
     _estimator_predictions,
     _get_axes,
+    _import_optional,
     _merge_style,
     _pyplot,
 )
@@ -18,12 +19,32 @@ from ._base import (
 GROUPS_REQUIRED = "groups is required: pass one group value per sample."
 
 
+def _zoomed_limits(values, margin=0.15):
+    """The y limits around ``values``, margin of ``margin`` times their span.
+
+    The ratios shown lie in [0, 1] and differ between groups by a few points,
+    invisible on an axis from 0; the axis keeps 0 only when the data come
+    down to within 0.1 of it.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0.0, 1.0
+    low, high = float(values.min()), float(values.max())
+    span = max(high - low, 0.02)
+    bottom = low - margin * span
+    return (0.0 if bottom <= 0.1 else bottom), high + margin * span
+
+
 class GroupCompatibilityDisplay:
-    """A compatibility metric (BTC by default) per group of samples.
+    r"""A compatibility metric (BTC by default) per group of samples.
 
     Answers "the update is more accurate overall, but is it still
-    trustworthy for elderly patients?": one bar per group value, labelled
-    with the group's size, and the overall value as a dashed line. The
+    trustworthy for elderly patients?": one bar per group value, its size
+    under its name, the overall value as a dashed line and, with
+    ``confidence_level``, each group's bootstrap interval as a whisker. The
+    y axis is zoomed to the values (with a margin), so that differences of
+    a few points show; the legend says when it does not start at 0. The
     numbers come from :func:`compatibility_report`. Build it with
     :meth:`from_estimator` or :meth:`from_predictions`.
 
@@ -38,6 +59,12 @@ class GroupCompatibilityDisplay:
         Samples per group.
     overall_score : float, default=None
         The metric over all samples, drawn as a dashed line.
+    score_intervals : ndarray of shape (n_groups, 2), default=None
+        Confidence interval ``(low, high)`` of each group's metric, drawn as
+        a whisker; a NaN interval (too few rows) draws none and the legend
+        names the group.
+    confidence_level : float, default=None
+        The level of ``score_intervals``, for the legend.
     metric : str, default="btc"
         The metric's name (``"btc"``, ``"bec"``, ``"accuracy"``, ``"nfr"``,
         ``"pfr"``), for the axis label.
@@ -49,9 +76,16 @@ class GroupCompatibilityDisplay:
     bars_ : matplotlib BarContainer
         One bar per group (height NaN, so invisible, where undefined).
     texts_ : list of matplotlib Text
-        ``"n=<size>"`` above each bar (with ``"undefined"`` below it for NaN).
+        The x tick labels: the group value, ``"n=<size>"`` under it and
+        ``"undefined"`` under that for a NaN value (below the axes, so that
+        no line crosses them).
     overall_line_ : matplotlib Line2D or None
         The overall value.
+    errorbars_ : matplotlib ErrorbarContainer or None
+        The whiskers; None without ``score_intervals``.
+    legend_ : matplotlib Legend
+        Above the axes: what the bars, the line and the whiskers are, which
+        groups lack an interval, and whether the y axis is zoomed.
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
 
@@ -72,7 +106,7 @@ class GroupCompatibilityDisplay:
     >>> [float(bar.get_height()) for bar in display.bars_]
     [0.5, 1.0]
     >>> [text.get_text() for text in display.texts_]
-    ['n=2', 'n=3']
+    ['old\nn=2', 'young\nn=3']
     """
 
     def __init__(
@@ -82,6 +116,8 @@ class GroupCompatibilityDisplay:
         scores,
         group_sizes,
         overall_score=None,
+        score_intervals=None,
+        confidence_level=None,
         metric="btc",
         group_name="Group",
     ):
@@ -89,10 +125,20 @@ class GroupCompatibilityDisplay:
         self.scores = scores
         self.group_sizes = group_sizes
         self.overall_score = overall_score
+        self.score_intervals = score_intervals
+        self.confidence_level = confidence_level
         self.metric = metric
         self.group_name = group_name
 
-    def plot(self, ax=None, *, bar_kwargs=None, line_kwargs=None, text_kwargs=None):
+    def plot(
+        self,
+        ax=None,
+        *,
+        bar_kwargs=None,
+        line_kwargs=None,
+        errorbar_kwargs=None,
+        legend_kwargs=None,
+    ):
         """Plot the visualization.
 
         Parameters
@@ -103,34 +149,66 @@ class GroupCompatibilityDisplay:
             Passed to ``ax.bar``.
         line_kwargs : dict, default=None
             Passed to ``ax.axhline`` for the overall value.
-        text_kwargs : dict, default=None
-            Passed to ``ax.text`` for the group sizes.
+        errorbar_kwargs : dict, default=None
+            Passed to ``ax.errorbar`` for the whiskers.
+        legend_kwargs : dict, default=None
+            Passed to ``ax.legend``, over the defaults that put it above the
+            axes.
 
         Returns
         -------
         display : GroupCompatibilityDisplay
         """
         fig, ax = _get_axes(ax, "GroupCompatibilityDisplay.plot")
+        mlines = _import_optional("matplotlib.lines", "GroupCompatibilityDisplay")
         scores = np.asarray(self.scores, dtype=float)
         sizes = np.asarray(self.group_sizes)
         positions = np.arange(scores.size)
+        handles = []
 
         self.bars_ = ax.bar(
             positions,
             scores,
-            **_merge_style({"color": "tab:blue", "edgecolor": "black"}, bar_kwargs),
+            **_merge_style(
+                {"color": "tab:blue", "edgecolor": "black", "label": "per group"},
+                bar_kwargs,
+            ),
         )
-        self.texts_ = []
-        for x, score, size in zip(positions, scores, sizes, strict=True):
-            defined = not np.isnan(score)
-            self.texts_.append(
-                ax.text(
-                    x,
-                    score if defined else 0.0,
-                    f"n={size}" if defined else f"n={size}\nundefined",
-                    **_merge_style({"ha": "center", "va": "bottom"}, text_kwargs),
-                )
+        handles.append(self.bars_)
+
+        self.errorbars_ = None
+        shown = [scores]
+        if self.score_intervals is not None:
+            interval = np.asarray(self.score_intervals, dtype=float).reshape(-1, 2)
+            level = self.confidence_level
+            what = (
+                f"{100 * level:g}% bootstrap interval"
+                if level is not None
+                else "confidence interval"
             )
+            defaults = {"fmt": "none", "ecolor": "black", "capsize": 4, "label": what}
+            self.errorbars_ = ax.errorbar(
+                positions,
+                scores,
+                yerr=np.vstack([scores - interval[:, 0], interval[:, 1] - scores]),
+                **_merge_style(defaults, errorbar_kwargs),
+            )
+            handles.append(self.errorbars_)
+            shown.append(interval.ravel())
+            missing = np.isnan(interval).any(axis=1) & ~np.isnan(scores)
+            if missing.any():
+                names = ", ".join(
+                    str(v) for v in np.asarray(self.group_values)[missing]
+                )
+                handles.append(
+                    mlines.Line2D(
+                        [],
+                        [],
+                        linestyle="",
+                        label=f"no interval (too few rows): {names}",
+                    )
+                )
+
         self.overall_line_ = None
         if self.overall_score is not None and not np.isnan(self.overall_score):
             defaults = {
@@ -142,12 +220,41 @@ class GroupCompatibilityDisplay:
             self.overall_line_ = ax.axhline(
                 float(self.overall_score), **_merge_style(defaults, line_kwargs)
             )
-            ax.legend(loc="lower right")
-        ax.set_xticks(positions, [str(value) for value in self.group_values])
-        top = np.nanmax(scores, initial=0.0)
-        ax.set_ylim(0, max(1.0, top) * 1.12)
+            handles.append(self.overall_line_)
+            shown.append([self.overall_score])
+
+        # the sizes sit under the names, below the axes: no line strikes them
+        labels = [
+            f"{value}\nn={size}" + ("" if defined else "\nundefined")
+            for value, size, defined in zip(
+                self.group_values, sizes, ~np.isnan(scores), strict=True
+            )
+        ]
+        ax.set_xticks(positions, labels)
+        self.texts_ = ax.get_xticklabels()
+
+        low, high = _zoomed_limits(np.concatenate([np.ravel(v) for v in shown]))
+        ax.set_ylim(low, high)
+        if low > 0:
+            handles.append(
+                mlines.Line2D(
+                    [], [], linestyle="",
+                    label=f"y axis zoomed: starts at {low:.3g}, not 0",
+                )
+            )  # fmt: skip
         label = METRICS[self.metric][0] if self.metric in METRICS else self.metric
         ax.set(xlabel=self.group_name, ylabel=label)
+        defaults = {
+            "loc": "lower left",
+            "bbox_to_anchor": (0.0, 1.01, 1.0, 0.1),
+            "mode": "expand",
+            "ncols": 2,
+            "borderaxespad": 0.0,
+            "fontsize": "small",
+        }
+        self.legend_ = ax.legend(
+            handles=handles, **_merge_style(defaults, legend_kwargs)
+        )
         self.ax_ = ax
         self.figure_ = fig
         return self
@@ -197,6 +304,9 @@ class GroupCompatibilityDisplay:
         metric="btc",
         sample_weight=None,
         group_name="Group",
+        confidence_level=None,
+        n_resamples=1000,
+        random_state=None,
         ax=None,
         **kwargs,
     ):
@@ -218,6 +328,15 @@ class GroupCompatibilityDisplay:
             Sample weights of the ratios.
         group_name : str, default="Group"
             Name of the grouping, for the axis label.
+        confidence_level : float in (0, 1), default=None
+            Draw each group's paired bootstrap interval of ``metric`` as a
+            whisker: the group row's ``{metric}_low``/``{metric}_high`` of
+            :func:`compatibility_report`. None: no whiskers.
+        n_resamples : int, default=1000
+            Bootstrap resamples per group.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the resampling; with an int the whiskers are those of
+            ``compatibility_report(..., random_state=random_state)``.
         ax : matplotlib Axes, default=None
             Axes to plot on.
         **kwargs : dict
@@ -233,15 +352,24 @@ class GroupCompatibilityDisplay:
             raise ValueError(GROUPS_REQUIRED)
         _check_same_length(y_true=y_true, y_ref=y_ref, y_pred=y_pred, groups=groups)
         report = compatibility_report(
-            y_true, y_ref, y_pred, groups=groups, sample_weight=sample_weight
-        )
+            y_true, y_ref, y_pred, groups=groups, sample_weight=sample_weight,
+            confidence_level=confidence_level, n_resamples=n_resamples,
+            random_state=random_state,
+        )  # fmt: skip
         per_group = report[report["scope"] == "group"]
+        intervals = None
+        if confidence_level is not None:
+            intervals = per_group[[f"{metric}_low", f"{metric}_high"]].to_numpy(
+                dtype=float
+            )
         overall = report[report["scope"] == "overall"][metric].iloc[0]
         display = cls(
             group_values=per_group["value"].to_numpy(),
             scores=per_group[metric].to_numpy(dtype=float),
             group_sizes=per_group["n"].to_numpy(dtype=int),
             overall_score=float(overall),
+            score_intervals=intervals,
+            confidence_level=confidence_level,
             metric=metric,
             group_name=group_name,
         )

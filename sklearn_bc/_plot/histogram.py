@@ -11,9 +11,19 @@ from ..metrics import compatibility_report
 from ._base import (
     _check_same_length,
     _estimator_predictions,
+    _import_optional,
     _merge_style,
     _pyplot,
 )
+
+_LEGEND_ABOVE = {
+    "loc": "lower left",
+    "bbox_to_anchor": (0.0, 1.01, 1.0, 0.1),
+    "mode": "expand",
+    "ncols": 2,
+    "borderaxespad": 0.0,
+    "fontsize": "small",
+}
 
 NO_ACCURACY = (
     "show_accuracy=True needs the per-class accuracies accuracy_ref and accuracy."
@@ -27,11 +37,13 @@ ACCURACY_AX_REQUIRED = (
 class IncompatibilityHistogramDisplay:
     """Incompatible points (h1 right, h2 wrong) per true class.
 
-    One bar per class, sorted by count (descending), labelled with the count
-    and its share of all incompatible points; a secondary y axis reads the
-    share. Optionally, a second axes shows h1's and h2's accuracy per class
-    as grouped bars, in the same class order. Build it with
-    :meth:`from_estimator` or :meth:`from_predictions`.
+    One bar per class, sorted by count (descending), labelled with the count;
+    a secondary y axis reads the share of all incompatible points. With
+    ``count_intervals`` (``confidence_level`` in :meth:`from_predictions`),
+    a whisker shows each count's bootstrap interval. Optionally, a second
+    axes shows h1's and h2's accuracy per class as grouped bars, in the same
+    class order. Legends sit above the axes, clear of the bars. Build it
+    with :meth:`from_estimator` or :meth:`from_predictions`.
 
     Parameters
     ----------
@@ -43,14 +55,24 @@ class IncompatibilityHistogramDisplay:
         h1's accuracy per class.
     accuracy : ndarray of shape (n_classes,), default=None
         h2's accuracy per class.
+    count_intervals : ndarray of shape (n_classes, 2), default=None
+        Confidence interval ``(low, high)`` of each class's count, drawn as a
+        whisker; a NaN interval draws none and the legend names the class.
+    confidence_level : float, default=None
+        The level of ``count_intervals``, for the legend.
 
     Attributes
     ----------
     bars_ : matplotlib BarContainer
         The count bars (only the classes kept by ``max_classes``).
     texts_ : list of matplotlib Text
-        The label of each bar: its count and, below, its share in percent
-        (a bare "0" for a class without incompatible points).
+        The count above each bar (above its whisker, when drawn). The share
+        is read on the secondary axis: one line per bar keeps neighbouring
+        labels apart.
+    errorbars_ : matplotlib ErrorbarContainer or None
+        The whiskers; None without ``count_intervals``.
+    legend_ : matplotlib Legend or None
+        Above the count axes, when there are whiskers to explain.
     secondary_yaxis_ : matplotlib SecondaryAxis or None
         The share axis; None when there is no incompatible point.
     accuracy_bars_ : dict of str to BarContainer, or None
@@ -79,12 +101,21 @@ class IncompatibilityHistogramDisplay:
     """
 
     def __init__(
-        self, *, incompatible_counts, display_labels, accuracy_ref=None, accuracy=None
+        self,
+        *,
+        incompatible_counts,
+        display_labels,
+        accuracy_ref=None,
+        accuracy=None,
+        count_intervals=None,
+        confidence_level=None,
     ):
         self.incompatible_counts = incompatible_counts
         self.display_labels = display_labels
         self.accuracy_ref = accuracy_ref
         self.accuracy = accuracy
+        self.count_intervals = count_intervals
+        self.confidence_level = confidence_level
 
     def plot(
         self,
@@ -96,6 +127,7 @@ class IncompatibilityHistogramDisplay:
         bar_kwargs=None,
         accuracy_bar_kwargs=None,
         text_kwargs=None,
+        errorbar_kwargs=None,
     ):
         """Plot the visualization.
 
@@ -118,12 +150,15 @@ class IncompatibilityHistogramDisplay:
             Passed to ``ax.bar`` for both accuracy series.
         text_kwargs : dict, default=None
             Passed to ``ax.text`` for the bar labels.
+        errorbar_kwargs : dict, default=None
+            Passed to ``ax.errorbar`` for the whiskers.
 
         Returns
         -------
         display : IncompatibilityHistogramDisplay
         """
         plt = _pyplot("IncompatibilityHistogramDisplay.plot")
+        mlines = _import_optional("matplotlib.lines", "IncompatibilityHistogramDisplay")
         if max_classes is not None and (
             not isinstance(max_classes, numbers.Integral) or max_classes < 1
         ):
@@ -155,24 +190,58 @@ class IncompatibilityHistogramDisplay:
             counts[order],
             **_merge_style({"color": "tab:red", "edgecolor": "black"}, bar_kwargs),
         )
+        heights = counts[order].astype(float)
+        self.errorbars_ = None
+        handles = []
+        if self.count_intervals is not None:
+            interval = np.asarray(self.count_intervals, dtype=float).reshape(-1, 2)
+            interval = interval[order]
+            level = self.confidence_level
+            what = (
+                f"{100 * level:g}% bootstrap interval of the count"
+                if level is not None
+                else "confidence interval of the count"
+            )
+            defaults = {"fmt": "none", "ecolor": "black", "capsize": 3, "label": what}
+            self.errorbars_ = ax.errorbar(
+                positions,
+                heights,
+                yerr=np.vstack([heights - interval[:, 0], interval[:, 1] - heights]),
+                **_merge_style(defaults, errorbar_kwargs),
+            )
+            handles.append(self.errorbars_)
+            missing = np.isnan(interval).any(axis=1)
+            if missing.any():
+                handles.append(
+                    mlines.Line2D(
+                        [], [], linestyle="",
+                        label="no interval (too few rows): "
+                        + ", ".join(np.asarray(names, dtype=object)[missing]),
+                    )
+                )  # fmt: skip
+            # labels go above the whiskers
+            tops = np.fmax(heights, interval[:, 1])
+        else:
+            tops = heights
         self.texts_ = []
-        for x, count in zip(positions, counts[order], strict=True):
-            # an empty class gets a bare "0": a share under every empty bar crowds
-            text = f"{count}\n({100.0 * count / total:.1f}%)" if count else "0"
+        for x, count, top in zip(positions, counts[order], tops, strict=True):
             self.texts_.append(
                 ax.text(
                     x,
-                    count,
-                    text,
+                    top,
+                    f"{count}",
                     **_merge_style(
                         {"ha": "center", "va": "bottom", "fontsize": "small"},
                         text_kwargs,
                     ),
                 )
             )
+        self.legend_ = None
+        if handles:
+            self.legend_ = ax.legend(handles=handles, **_LEGEND_ABOVE)
         ax.set_xticks(positions, names)
-        # room above the highest bar for its two-line label
-        ax.set_ylim(0, max(counts.max(initial=0), 1) * 1.25)
+        # room above the highest bar (or whisker) for its label
+        ax.set_ylim(0, max(np.nanmax(tops, initial=0), 1) * 1.15)
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set(xlabel="True class", ylabel="Incompatible points (h1 right, h2 wrong)")
         self.secondary_yaxis_ = None
@@ -209,7 +278,8 @@ class IncompatibilityHistogramDisplay:
             }
             accuracy_ax.set_xticks(positions, names)
             accuracy_ax.set(xlabel="True class", ylabel="Accuracy", ylim=(0, 1.05))
-            accuracy_ax.legend(loc="lower right")
+            # above the axes: inside, any corner covers some class's bars
+            accuracy_ax.legend(**_LEGEND_ABOVE)
             self.ax_accuracy_ = accuracy_ax
 
         self.ax_ = ax
@@ -270,6 +340,9 @@ class IncompatibilityHistogramDisplay:
         *,
         labels=None,
         display_labels=None,
+        confidence_level=None,
+        n_resamples=1000,
+        random_state=None,
         ax=None,
         **kwargs,
     ):
@@ -287,6 +360,18 @@ class IncompatibilityHistogramDisplay:
             Classes to show; by default the sorted classes of ``y_true``.
         display_labels : array-like of shape (n_classes,), default=None
             Names of ``labels`` on the axis; by default the labels themselves.
+        confidence_level : float in (0, 1), default=None
+            Draw a whisker per class: the paired bootstrap interval of its
+            count of incompatible points, that is the class row's
+            ``nfr_low``/``nfr_high`` of :func:`compatibility_report` times
+            the class size (NFR within a class is its count over its size).
+            A class of fewer than 10 rows gets none, and the legend names
+            it. None: no whiskers.
+        n_resamples : int, default=1000
+            Bootstrap resamples per class.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the resampling; with an int the whiskers are those of
+            ``compatibility_report(..., random_state=random_state)``.
         ax : matplotlib Axes, default=None
             Axes to plot on.
         **kwargs : dict
@@ -299,7 +384,10 @@ class IncompatibilityHistogramDisplay:
         """
         _pyplot("IncompatibilityHistogramDisplay.from_predictions")
         _check_same_length(y_true=y_true, y_ref=y_ref, y_pred=y_pred)
-        report = compatibility_report(y_true, y_ref, y_pred)
+        report = compatibility_report(
+            y_true, y_ref, y_pred, confidence_level=confidence_level,
+            n_resamples=n_resamples, random_state=random_state,
+        )  # fmt: skip
         per_class = report[report["scope"] == "class"].set_index("value")
         if labels is None:
             labels = np.unique(_check_labels(y_true, "y_true"))
@@ -312,10 +400,17 @@ class IncompatibilityHistogramDisplay:
                 f"{len(labels)} classes {labels.tolist()}."
             )
         per_class = per_class.reindex(list(labels))
+        intervals = None
+        if confidence_level is not None:
+            sizes = per_class["n"].to_numpy(dtype=float)[:, None]
+            nfr = per_class[["nfr_low", "nfr_high"]].to_numpy(dtype=float)
+            intervals = nfr * sizes
         display = cls(
             incompatible_counts=per_class["new_errors"].fillna(0).to_numpy(dtype=int),
             display_labels=np.asarray(display_labels, dtype=object),
             accuracy_ref=per_class["accuracy_ref"].to_numpy(dtype=float),
             accuracy=per_class["accuracy"].to_numpy(dtype=float),
+            count_intervals=intervals,
+            confidence_level=confidence_level,
         )
         return display.plot(ax, **kwargs)

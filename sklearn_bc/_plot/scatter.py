@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import check_random_state
 
+from ..metrics import compatibility_report
 from ._base import (
     METRICS,
     _check_metric,
@@ -100,7 +103,13 @@ class CompatibilityScatterDisplay:
     lambda_c : ndarray of shape (n_points,), default=None
         The lambda_c of each point, or None.
     x_std, y_std : ndarray of shape (n_points,), default=None
-        Standard deviations (over CV folds) drawn as error bars.
+        Standard deviations (over CV folds) drawn as symmetric error bars.
+    x_interval, y_interval : ndarray of shape (n_points, 2), default=None
+        Confidence intervals ``(low, high)`` drawn as error bars instead of
+        the standard deviations; a NaN interval draws no bar (and the legend
+        says which points lack one).
+    confidence_level : float, default=None
+        The level of ``x_interval`` and ``y_interval``, for the legend.
     pareto : ndarray of bool of shape (n_points,), default=None
         Points on the Pareto front.
     reference_score : float, default=None
@@ -110,13 +119,23 @@ class CompatibilityScatterDisplay:
         ``"pfr"``), used for the axis labels.
     split : {"test", "train"}, default="test"
         Data the scores come from; ``"train"`` is noted in the axis labels.
+    score_source : {"cv", "test"}, default=None
+        Where the scores come from, for the axis labels: ``"cv"`` for means
+        over cross-validation folds ("Cross-validated accuracy"), ``"test"``
+        for one evaluation on held-out data ("Test accuracy"); None says
+        nothing.
 
     Attributes
     ----------
     scatter_ : dict of str to matplotlib PathCollection
         Markers of each series.
     errorbars_ : dict of str to matplotlib ErrorbarContainer, or None
-        Error bars of each series; None when no standard deviation is drawn.
+        Error bars of each series; None when none is drawn.
+    errorbar_description_ : str or None
+        What the error bars are (``"±1 std over CV folds"`` or ``"95%
+        bootstrap interval"``), also the legend's entry for them.
+    highlight_ : matplotlib PathCollection or None
+        The ring around the highlighted point (legend entry "chosen").
     annotations_ : list of matplotlib Text or None
         The lambda_c annotations (``lambda_c_as="annotate"``).
     colorbar_ : matplotlib Colorbar or None
@@ -159,11 +178,15 @@ class CompatibilityScatterDisplay:
         lambda_c=None,
         x_std=None,
         y_std=None,
+        x_interval=None,
+        y_interval=None,
+        confidence_level=None,
         pareto=None,
         reference_score=None,
         x_metric="btc",
         y_metric="accuracy",
         split="test",
+        score_source=None,
     ):
         self.x_values = x_values
         self.y_values = y_values
@@ -171,15 +194,94 @@ class CompatibilityScatterDisplay:
         self.lambda_c = lambda_c
         self.x_std = x_std
         self.y_std = y_std
+        self.x_interval = x_interval
+        self.y_interval = y_interval
+        self.confidence_level = confidence_level
         self.pareto = pareto
         self.reference_score = reference_score
         self.x_metric = x_metric
         self.y_metric = y_metric
         self.split = split
+        self.score_source = score_source
 
     def _label(self, metric):
         label = METRICS[metric][0] if metric in METRICS else metric
-        return f"{label} (train)" if self.split == "train" else label
+        prefix = {
+            ("cv", "test"): "Cross-validated",
+            ("cv", "train"): "Training-fold",
+            ("test", "test"): "Test",
+            ("test", "train"): "Training",
+        }.get((self.score_source, self.split))
+        if prefix is None:
+            return f"{label} (train)" if self.split == "train" else label
+        # "Accuracy" reads "Cross-validated accuracy"; acronyms keep their case
+        if label[:1].isupper() and label[1:2].islower():
+            label = label[0].lower() + label[1:]
+        return f"{prefix} {label}"
+
+    def _errors(self, show_errorbars):
+        """``(xerr, yerr, description)`` for ``ax.errorbar``; None where absent."""
+        if not show_errorbars:
+            return None, None, None
+        x = np.asarray(self.x_values, dtype=float)
+        y = np.asarray(self.y_values, dtype=float)
+        if self.x_interval is not None or self.y_interval is not None:
+
+            def asymmetric(values, interval):
+                if interval is None:
+                    return None
+                interval = np.asarray(interval, dtype=float).reshape(-1, 2)
+                # below and above the point, as matplotlib wants them
+                return np.vstack([values - interval[:, 0], interval[:, 1] - values])
+
+            level = self.confidence_level
+            description = (
+                f"{100 * level:g}% bootstrap interval" if level is not None
+                else "confidence interval"
+            )  # fmt: skip
+            return (
+                asymmetric(x, self.x_interval),
+                asymmetric(y, self.y_interval),
+                description,
+            )
+
+        def std(values):
+            if values is None:
+                return None
+            values = np.asarray(values, dtype=float)
+            return None if np.all(np.isnan(values)) else values
+
+        x_std, y_std = std(self.x_std), std(self.y_std)
+        if x_std is None and y_std is None:
+            return None, None, None
+        return x_std, y_std, "±1 std over CV folds"
+
+    def _missing_intervals(self, series):
+        """Labels of the points whose interval is NaN on either axis."""
+        missing = np.zeros(len(series), dtype=bool)
+        for interval in (self.x_interval, self.y_interval):
+            if interval is not None:
+                interval = np.asarray(interval, dtype=float).reshape(-1, 2)
+                missing |= np.isnan(interval).any(axis=1)
+        return [str(name) for name in np.asarray(series, dtype=object)[missing]]
+
+    def _highlight_position(self, highlight, series):
+        """The index of the point ``highlight`` names (a position or a label)."""
+        n_points = len(series)
+        if isinstance(highlight, numbers.Integral) and not isinstance(highlight, bool):
+            if not -n_points <= highlight < n_points:
+                raise ValueError(
+                    f"highlight={highlight} is out of range for {n_points} points."
+                )
+            return int(highlight) % n_points
+        matches = np.flatnonzero(np.asarray(series, dtype=object) == highlight)
+        if matches.size != 1:
+            raise ValueError(
+                f"highlight={highlight!r} must be a point's position or the label "
+                f"of a series of one point; series {sorted(map(str, set(series)))} "
+                f"hold {matches.size} point(s) labelled so."
+            )
+        return int(matches[0])
 
     def plot(
         self,
@@ -188,11 +290,13 @@ class CompatibilityScatterDisplay:
         lambda_c_as="colorbar",
         show_pareto=True,
         show_errorbars=True,
+        highlight=None,
         cmap="viridis",
         scatter_kwargs=None,
         reference_line_kwargs=None,
         pareto_line_kwargs=None,
         errorbar_kwargs=None,
+        legend_kwargs=None,
     ):
         """Plot the visualization.
 
@@ -207,7 +311,11 @@ class CompatibilityScatterDisplay:
         show_pareto : bool, default=True
             Draw the Pareto front (when known and of two points or more).
         show_errorbars : bool, default=True
-            Draw the standard deviations as error bars (when known).
+            Draw the confidence intervals or, without them, the standard
+            deviations as error bars (when known); the legend says which.
+        highlight : int or str, default=None
+            A point to ring, with the legend entry "chosen": its position
+            among the points, or the label of a series of one point.
         cmap : str or matplotlib Colormap, default="viridis"
             Colormap of lambda_c.
         scatter_kwargs : dict, default=None
@@ -218,6 +326,9 @@ class CompatibilityScatterDisplay:
             Passed to ``ax.plot`` for the Pareto front.
         errorbar_kwargs : dict, default=None
             Passed to ``ax.errorbar``.
+        legend_kwargs : dict, default=None
+            Passed to ``ax.legend``, over the defaults that put the legend
+            above the axes, where it covers no marker and no error bar.
 
         Returns
         -------
@@ -243,16 +354,13 @@ class CompatibilityScatterDisplay:
             low, high = np.nanmin(lam), np.nanmax(lam)
             norm = colors_mod.Normalize(low, high if high > low else low + 1.0)
 
-        def _std(values):
-            if values is None or not show_errorbars:
-                return None
-            values = np.asarray(values, dtype=float)
-            return None if np.all(np.isnan(values)) else values
-
-        x_std, y_std = _std(self.x_std), _std(self.y_std)
+        x_err, y_err, self.errorbar_description_ = self._errors(show_errorbars)
+        highlighted = (
+            None if highlight is None else self._highlight_position(highlight, series)
+        )
 
         self.scatter_, handles = {}, []
-        self.errorbars_ = {} if (x_std is not None or y_std is not None) else None
+        self.errorbars_ = {} if self.errorbar_description_ is not None else None
         self.annotations_ = [] if has_lambda and lambda_c_as == "annotate" else None
         for k, name in enumerate(pd.unique(series)):
             mask = series == name
@@ -263,8 +371,8 @@ class CompatibilityScatterDisplay:
                 self.errorbars_[name] = ax.errorbar(
                     x[mask],
                     y[mask],
-                    xerr=None if x_std is None else x_std[mask],
-                    yerr=None if y_std is None else y_std[mask],
+                    xerr=None if x_err is None else x_err[..., mask],
+                    yerr=None if y_err is None else y_err[..., mask],
                     zorder=1,
                     **_merge_style(defaults, errorbar_kwargs),
                 )
@@ -334,7 +442,42 @@ class CompatibilityScatterDisplay:
             )
             handles.append(self.pareto_line_)
 
-        self.legend_ = ax.legend(handles=handles, loc="best")
+        if self.errorbars_:
+            handles.append(
+                mlines.Line2D(
+                    [], [], color="gray", marker="|", markersize=10, linewidth=1,
+                    label=f"error bars: {self.errorbar_description_}",
+                )
+            )  # fmt: skip
+            missing = self._missing_intervals(series)
+            if missing:
+                handles.append(
+                    mlines.Line2D(
+                        [], [], linestyle="",
+                        label="no interval (too few rows): " + ", ".join(missing),
+                    )
+                )  # fmt: skip
+
+        self.highlight_ = None
+        if highlighted is not None:
+            self.highlight_ = ax.scatter(
+                [x[highlighted]], [y[highlighted]], s=260, facecolors="none",
+                edgecolors="crimson", linewidths=2, zorder=3, label="chosen",
+            )  # fmt: skip
+            handles.append(self.highlight_)
+
+        # above the axes: inside, "best" ignores error bars and covers them
+        defaults = {
+            "loc": "lower left",
+            "bbox_to_anchor": (0.0, 1.01, 1.0, 0.1),
+            "mode": "expand",
+            "ncols": 2,
+            "borderaxespad": 0.0,
+            "fontsize": "small",
+        }
+        self.legend_ = ax.legend(
+            handles=handles, **_merge_style(defaults, legend_kwargs)
+        )
         ax.set(xlabel=self._label(self.x_metric), ylabel=self._label(self.y_metric))
         self.ax_ = ax
         self.figure_ = fig
@@ -352,11 +495,13 @@ class CompatibilityScatterDisplay:
         lambda_c_as="colorbar",
         show_pareto=True,
         show_errorbars=True,
+        highlight=None,
         cmap="viridis",
         scatter_kwargs=None,
         reference_line_kwargs=None,
         pareto_line_kwargs=None,
         errorbar_kwargs=None,
+        legend_kwargs=None,
     ):
         """Plot a sweep's tidy results table.
 
@@ -375,9 +520,15 @@ class CompatibilityScatterDisplay:
         y : str, default="accuracy"
             Metric on the y axis (same choices).
         split : {"test", "train"}, default="test"
-            Scores to plot.
+            Scores to plot. They are means over cross-validation folds, and
+            the axis labels say "cross-validated".
+        highlight : int or dict, default=None
+            The row to ring as "chosen": its position in ``results`` (e.g.
+            the search's ``best_index_``), or a dict of column values that
+            match exactly one row, such as ``{"dissonance": "new_error",
+            "lambda_c": 0.5}``.
         ax, lambda_c_as, show_pareto, show_errorbars, cmap, scatter_kwargs, \
-reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
+reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs, legend_kwargs
             See :meth:`plot`.
 
         Returns
@@ -425,17 +576,22 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
             x_metric=x,
             y_metric=y,
             split=split,
+            score_source="cv",
         )
+        if isinstance(highlight, Mapping):
+            highlight = _matching_row(results, highlight)
         return display.plot(
             ax,
             lambda_c_as=lambda_c_as,
             show_pareto=show_pareto,
             show_errorbars=show_errorbars,
+            highlight=highlight,
             cmap=cmap,
             scatter_kwargs=scatter_kwargs,
             reference_line_kwargs=reference_line_kwargs,
             pareto_line_kwargs=pareto_line_kwargs,
             errorbar_kwargs=errorbar_kwargs,
+            legend_kwargs=legend_kwargs,
         )
 
     @classmethod
@@ -456,7 +612,8 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
         x, y, split : str
             See :meth:`from_results`.
         **kwargs : dict
-            ``ax`` and the keyword arguments of :meth:`plot`.
+            ``ax``, ``highlight`` and the keyword arguments of :meth:`plot`;
+            ``highlight="best"`` rings the search's ``best_index_``.
 
         Returns
         -------
@@ -464,6 +621,13 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
         """
         if not hasattr(search, "cv_results_"):
             raise ValueError(NOT_A_SEARCH.format(type(search).__name__))
+        if isinstance(kwargs.get("highlight"), str) and kwargs["highlight"] == "best":
+            if not hasattr(search, "best_index_"):
+                raise ValueError(
+                    "highlight='best' needs a search refitted on one candidate "
+                    "(best_index_); this one has none."
+                )
+            kwargs["highlight"] = int(search.best_index_)
         return cls.from_results(
             _cv_results_frame(search), x=x, y=y, split=split, **kwargs
         )
@@ -478,6 +642,9 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
         x="btc",
         y="accuracy",
         sample_weight=None,
+        confidence_level=None,
+        n_resamples=1000,
+        random_state=None,
         ax=None,
         **kwargs,
     ):
@@ -497,10 +664,23 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
             line is h1's accuracy.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
+        confidence_level : float in (0, 1), default=None
+            Draw each marker's paired bootstrap interval on both axes as
+            error bars: the overall row's ``{metric}_low``/``{metric}_high``
+            of :func:`compatibility_report` for that candidate. A NaN
+            interval (too few rows) draws no bar and the legend names the
+            candidate. None: no error bars.
+        n_resamples : int, default=1000
+            Bootstrap resamples per candidate.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the resampling. With an int, each candidate's interval is
+            the one ``compatibility_report(..., random_state=random_state)``
+            gives for it.
         ax : matplotlib Axes, default=None
             Axes to plot on.
         **kwargs : dict
-            Keyword arguments of :meth:`plot`.
+            Keyword arguments of :meth:`plot`; ``highlight`` may be a
+            candidate's label.
 
         Returns
         -------
@@ -516,6 +696,16 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
         ... )
         >>> display.x_values.tolist(), display.reference_score
         ([0.666..., 0.666...], 0.75)
+
+        With ``confidence_level``, the error bars are bootstrap intervals:
+
+        >>> y_true = [0, 1] * 20
+        >>> display = CompatibilityScatterDisplay.from_predictions(
+        ...     y_true, y_true, {"h2": y_true}, confidence_level=0.95,
+        ...     random_state=0, highlight="h2",
+        ... )
+        >>> display.x_interval.tolist(), display.errorbar_description_
+        ([[1.0, 1.0]], '95% bootstrap interval')
         """
         _import_optional("matplotlib.pyplot", "CompatibilityScatterDisplay")
         _check_metric(x, "x")
@@ -532,6 +722,13 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
             np.array([_score(m, y_true, y_ref, p, sample_weight) for p in preds])
             for m in (x, y)
         )
+        x_interval = y_interval = None
+        if confidence_level is not None:
+            x_interval, y_interval = _bootstrap_intervals(
+                y_true, y_ref, preds, (x, y), sample_weight=sample_weight,
+                confidence_level=confidence_level, n_resamples=n_resamples,
+                random_state=random_state,
+            )  # fmt: skip
         reference_score = (
             _score("accuracy", y_true, y_ref, y_ref, sample_weight)
             if y == "accuracy"
@@ -541,9 +738,56 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs
             x_values=x_values,
             y_values=y_values,
             series=np.array([str(label) for label in predictions], dtype=object),
+            x_interval=x_interval,
+            y_interval=y_interval,
+            confidence_level=confidence_level,
             pareto=_pareto_mask(x_values, y_values, METRICS[x][1], METRICS[y][1]),
             reference_score=reference_score,
             x_metric=x,
             y_metric=y,
+            score_source="test",
         )
         return display.plot(ax, **kwargs)
+
+
+def _bootstrap_intervals(y_true, y_ref, preds, metrics, **report_kwargs):
+    """Per metric, the ``(n_candidates, 2)`` overall intervals of the report.
+
+    An int ``random_state`` seeds each candidate's report alike, so that each
+    interval is the one ``compatibility_report`` gives for that candidate.
+    """
+    random_state = report_kwargs.pop("random_state")
+    rng = (
+        random_state
+        if random_state is None or isinstance(random_state, numbers.Integral)
+        else check_random_state(random_state)
+    )
+    intervals = {m: [] for m in metrics}
+    for y_pred in preds:
+        report = compatibility_report(
+            y_true, y_ref, y_pred, random_state=rng, **report_kwargs
+        )
+        overall = report.iloc[0]
+        for m in metrics:
+            intervals[m].append([overall[f"{m}_low"], overall[f"{m}_high"]])
+    return tuple(np.asarray(intervals[m], dtype=float) for m in metrics)
+
+
+def _matching_row(results, selection):
+    """The position of the one row of ``results`` matching ``selection``."""
+    mask = np.ones(len(results), dtype=bool)
+    for column, value in selection.items():
+        if column not in results.columns:
+            raise ValueError(f"highlight names column {column!r}, not in results.")
+        values = results[column].to_numpy()
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            mask &= np.isclose(values.astype(float), float(value))
+        else:
+            mask &= values.astype(object) == value
+    matches = np.flatnonzero(mask)
+    if matches.size != 1:
+        raise ValueError(
+            f"highlight={dict(selection)!r} matches {matches.size} rows of results; "
+            "it must match exactly one."
+        )
+    return int(matches[0])
