@@ -73,7 +73,9 @@ def test_embedded_data_equals_hand_computed(explorer):
         ("both", 1),
         ("h2 only", 1),
     ]
-    assert_allclose([v["pct"] for v in venn], [100 / 3] * 3)
+    # percents of all 6 testing rows, as ErrorVennDisplay's (not of the errors)
+    assert_allclose([v["pct"] for v in venn], [100 / 6] * 3)
+    assert {v["total"] for v in venn} == {6}
     classes = [c for c in data["classes"] if c["p"] == 0 and c["s"] == "test"]
     assert [(c["t"], c["n"]) for c in classes] == [("0", 0), ("1", 1), ("2", 0)]
     details = {

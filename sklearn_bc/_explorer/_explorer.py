@@ -206,12 +206,19 @@ class CompatibilityExplorer:
     title : str, default="Backward compatibility explorer"
     page_size : int, default=20
         Rows per page of the instance table.
+    selected : int or str, default=None
+        The selected model (e.g. by a selection rule, or a search's
+        ``best_index_``): its ``point_id`` or its ``label``. The page opens
+        on it and rings it in both scatter plots. None opens on the first
+        point and rings none.
 
     Attributes
     ----------
     points_, errors_, instances_ : pandas.DataFrame
         The validated tables.
     classes_ : list
+    selected_ : int or None
+        The ``point_id`` of the selected model.
 
     Examples
     --------
@@ -250,6 +257,7 @@ class CompatibilityExplorer:
         instances=None,
         title="Backward compatibility explorer",
         page_size=20,
+        selected=None,
     ):
         self.points_ = check_table(points, "points")
         self.errors_ = check_table(errors, "errors")
@@ -271,6 +279,29 @@ class CompatibilityExplorer:
             )
         self.title = title
         self.page_size = int(page_size)
+        self.selected_ = self._selected_point(selected)
+
+    def _selected_point(self, selected):
+        """The point_id that ``selected`` (a point_id or a label) names."""
+        if selected is None:
+            return None
+        ids = self.points_["point_id"]
+        if isinstance(selected, int | np.integer) and not isinstance(selected, bool):
+            if int(selected) in set(ids):
+                return int(selected)
+        elif isinstance(selected, str):
+            matches = sorted(set(ids[self.points_["label"] == selected]))
+            if len(matches) == 1:
+                return int(matches[0])
+            if len(matches) > 1:
+                raise ValueError(
+                    f"selected={selected!r} names {len(matches)} points "
+                    f"{matches}; pass the point_id instead."
+                )
+        raise ValueError(
+            f"selected must be a point_id in {sorted(set(ids))} or a point's "
+            f"label; got {selected!r}."
+        )
 
     # -- builders -------------------------------------------------------------
     @classmethod
@@ -283,6 +314,8 @@ class CompatibilityExplorer:
         instance_metadata,
         instance_images,
         max_image_bytes,
+        confidence_level=None,
+        random_state=None,
         **kwargs,
     ):
         truth = {s: y for s, (_, y) in data.items()}
@@ -290,7 +323,13 @@ class CompatibilityExplorer:
             *truth.values(), *(p for _, _, _, preds in entries for p in preds.values())
         )
         metadata, images = _instance_sources(data, instance_metadata, instance_images)
-        points, errors = compute_tables(entries, truth, reference)
+        points, errors = compute_tables(
+            entries,
+            truth,
+            reference,
+            confidence_level=confidence_level,
+            random_state=random_state,
+        )
         instances = compute_instances(errors, metadata, images, max_image_bytes)
         return cls(points, errors, classes=classes, instances=instances, **kwargs)
 
@@ -323,7 +362,9 @@ class CompatibilityExplorer:
         instance_metadata, instance_images, max_image_bytes
             As in :meth:`from_models` (for the test split).
         **kwargs
-            ``title`` and ``page_size``, passed to the constructor.
+            ``confidence_level`` and ``random_state`` (as in
+            :meth:`from_models`); ``title``, ``page_size`` and ``selected``,
+            passed to the constructor.
 
         Returns
         -------
@@ -416,8 +457,17 @@ class CompatibilityExplorer:
         max_image_bytes : int, default=5_000_000
             Cap on the total size of the embedded images; a ValueError
             naming it is raised beyond.
+        confidence_level : float in (0, 1), default=None
+            Adds paired bootstrap confidence intervals of every score of
+            every point and split (from
+            :func:`~sklearn_bc.compatibility_report`), shown in the chosen
+            point's table as ``0.985 [0.974, 0.993]``. Where a split has too
+            few rows for one, the score is shown alone, with a warning.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the bootstrap, for reproducible intervals.
         **kwargs
-            ``title`` and ``page_size``, passed to the constructor.
+            ``title``, ``page_size`` and ``selected``, passed to the
+            constructor.
 
         Returns
         -------
@@ -487,8 +537,15 @@ class CompatibilityExplorer:
             ``reference`` (applied after a pipeline's preprocessing steps).
         n_jobs : int, default=None
             Parallel refits (joblib semantics).
-        instance_metadata, instance_images, max_image_bytes, **kwargs
+        instance_metadata, instance_images, max_image_bytes
             As in :meth:`from_models`.
+        confidence_level, random_state
+            As in :meth:`from_models`.
+        **kwargs
+            ``title``, ``page_size`` and ``selected`` (a ``point_id``, the
+            index of the candidate in ``cv_results_["params"]``, or a label),
+            passed to the constructor. ``selected`` defaults to the search's
+            ``best_index_`` where it has one (``refit`` set).
 
         Returns
         -------
@@ -515,6 +572,9 @@ class CompatibilityExplorer:
             for (label, dissonance, lambda_c), (predictions, _) in results
         ]
         references = ref if ref is not None else [r for _, (_, r) in results]
+        best = getattr(search, "best_index_", None)
+        if best is not None:
+            kwargs.setdefault("selected", int(best))
         return cls._from_predictions(
             entries,
             data,
@@ -539,7 +599,8 @@ class CompatibilityExplorer:
         path : str or Path
             The folder written by :meth:`save_data`.
         **kwargs
-            ``title`` and ``page_size``, passed to the constructor.
+            ``title``, ``page_size`` and ``selected``, passed to the
+            constructor.
         """
         tables, classes = load_tables(path)
         return cls(
@@ -579,6 +640,7 @@ class CompatibilityExplorer:
             self.classes_,
             title=self.title,
             page_size=self.page_size,
+            selected=self.selected_,
         )
 
     def to_html(self, *, renderer="svg"):

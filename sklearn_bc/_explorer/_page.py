@@ -17,12 +17,15 @@ PAGE = """<!DOCTYPE html>
   /* the filters above the charts, not below */
   .vega-bindings {{ order: -1; display: flex; flex-wrap: wrap; gap: 4px 24px;
                     margin: 8px 0; }}
+  /* the instance page slider, right below the instance table */
+  #sklearn-bc-explorer-pager {{ margin: 0 0 16px 40px; }}
   #sklearn-bc-explorer-error {{ color: #b00; white-space: pre-wrap; }}
 </style>
 <script>{bundle}</script>
 </head>
 <body>
 <div id="sklearn-bc-explorer"></div>
+<div id="sklearn-bc-explorer-pager"></div>
 <div id="sklearn-bc-explorer-error"></div>
 <script>
 (function () {{

@@ -22,8 +22,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from ._tables import REGIONS
+from ._tables import INTERVAL_METRICS, REGIONS
 from ._views import (
+    PAGER_ELEMENT,
     class_bars_view,
     details_view,
     instance_table_view,
@@ -43,14 +44,45 @@ DETAIL_ROWS = (
     ("NFR", "nfr"),
     ("PFR", "pfr"),
 )
+REGION_CAPTIONS = (
+    "h1 only (fixed by h2)",
+    "both wrong",
+    "h2 only (new errors)",
+)
 SCORE_FIELDS = ("accuracy", "btc", "bec", "nfr", "pfr", "reference_accuracy")
 
 
-def format_value(value):
-    """How the details table writes a number (tests compare against this)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _missing(value):
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(value, low=None, high=None):
+    """How the details table writes a number (tests compare against this).
+
+    With both ends of a confidence interval: ``"0.985 [0.974, 0.993]"``.
+    """
+    if _missing(value):
         return "undefined"
-    return f"{value:.4f}"
+    if _missing(low) or _missing(high):
+        return f"{value:.4f}"
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def _detail_cells(row):
+    """(name, text) of the details table for one row of the points table."""
+    cells = [("model", row.label), ("dissonance", row.dissonance_name)]
+    for name, field in DETAIL_ROWS:
+        value = getattr(row, field)
+        metric = INTERVAL_METRICS.get(field)
+        if metric is None:
+            cells.append((name, format_value(value)))
+        else:
+            low, high = (getattr(row, f"{metric}_{end}") for end in ("low", "high"))
+            cells.append((name, format_value(value, low, high)))
+    if not _missing(row.confidence_level):
+        level = f"{100 * row.confidence_level:g}%"
+        cells.append(("intervals", f"{level}, paired bootstrap"))
+    return cells
 
 
 def _records(frame):
@@ -62,8 +94,9 @@ def _records(frame):
     ]
 
 
-def _datasets(points, errors, instances, classes):
+def _datasets(points, errors, instances, classes, selected):
     points = points.copy()
+    points["sel"] = points["point_id"] == selected
     points["diff"] = points["accuracy"] - points["reference_accuracy"]
     points["dissonance_name"] = points["dissonance"].map(
         lambda d: DISSONANCE_NAMES.get(d, d)
@@ -71,27 +104,31 @@ def _datasets(points, errors, instances, classes):
     scatter = points[
         ["point_id", "label", "dissonance", "dissonance_name", "lambda_c", "split"]
         + list(SCORE_FIELDS)
+        + ["sel"]
     ].rename(columns={"point_id": "p", "split": "s"})
     details, venn, brackets, per_class = [], [], [], []
     class_names = [str(c) for c in classes]
     for row in points.itertuples(index=False):
         key = {"p": row.point_id, "s": row.split}
-        cells = [("model", row.label), ("dissonance", row.dissonance_name)]
-        cells += [(name, format_value(getattr(row, f))) for name, f in DETAIL_ROWS]
+        cells = _detail_cells(row)
         details += [
             {**key, "k": k, "name": n, "v": v} for k, (n, v) in enumerate(cells)
         ]
         counts = (row.n_h1_only, row.n_both, row.n_h2_only)
         union = max(sum(counts), 1)
         start = 0
-        for region, count in zip(REGIONS, counts, strict=True):
+        for order, (region, count) in enumerate(zip(REGIONS, counts, strict=True)):
             venn.append(
                 {
                     **key,
                     "r": region,
                     "t": "all",
+                    "o": order,
+                    "caption": REGION_CAPTIONS[order],
                     "n": int(count),
-                    "pct": 100.0 * count / union,
+                    "total": int(row.n),
+                    # of all rows of the split, as ErrorVennDisplay's percents
+                    "pct": 100.0 * count / max(int(row.n), 1),
                     "x0": start / union,
                     "x1": (start + count) / union,
                 }
@@ -104,6 +141,8 @@ def _datasets(points, errors, instances, classes):
                 "x0": 0.0,
                 "x1": h1_errors / union,
                 "y": 0,
+                "yp": 20,
+                "ty": 9,
                 "text": f"h1 errors: {h1_errors}",
             }
         )
@@ -113,6 +152,8 @@ def _datasets(points, errors, instances, classes):
                 "x0": counts[0] / union,
                 "x1": 1.0,
                 "y": 1,
+                "yp": 64,
+                "ty": 76,
                 "text": f"h2 errors: {h2_errors}",
             }
         )
@@ -171,9 +212,30 @@ def _datasets(points, errors, instances, classes):
     }
 
 
-def build_spec(points, errors, instances, classes, *, title, page_size):
-    """The whole Vega-Lite specification, data inlined."""
-    datasets = _datasets(points, errors, instances, classes)
+def _count_ticks(per_class):
+    """Integer ticks of the class bars' count axis, for each split."""
+    ticks = {}
+    for split in SPLIT_NAMES:
+        top = max((r["n"] for r in per_class if r["s"] == split), default=0)
+        step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 10**9)
+                    if max(top, 1) / s <= 6)  # fmt: skip
+        ticks[split] = list(range(0, max(top, 1) + step, step))
+    return ticks
+
+
+def _label_width(classes):
+    """Pixels for a class-name column of the instance table."""
+    longest = max((len(str(c)) for c in classes), default=1)
+    return int(min(max(7 * longest + 16, 48), 170))
+
+
+def build_spec(points, errors, instances, classes, *, title, page_size, selected):
+    """The whole Vega-Lite specification, data inlined.
+
+    ``selected`` is the point_id the page opens on, ringed in both scatter
+    plots (None: the first point, not ringed).
+    """
+    datasets = _datasets(points, errors, instances, classes, selected)
     splits = [s for s in ("test", "train") if s in set(points["split"])]
     dissonances = sorted(set(points["dissonance"]))
     lambdas = points["lambda_c"].dropna()
@@ -181,7 +243,10 @@ def build_spec(points, errors, instances, classes, *, title, page_size):
     high = float(max(lambdas.max(), 1.0)) if len(lambdas) else 1.0
     largest = errors.groupby(["point_id", "split"]).size().max() if len(errors) else 0
     n_pages = max(1, math.ceil(largest / page_size))
-    first = int(points["point_id"].min()) if len(points) else 0
+    if selected is not None:
+        first = int(selected)
+    else:
+        first = int(points["point_id"].min()) if len(points) else 0
     params = [
         {
             "name": "split",
@@ -234,6 +299,7 @@ def build_spec(points, errors, instances, classes, *, title, page_size):
                 "max": n_pages - 1,
                 "step": 1,
                 "name": "instance page ",
+                "element": PAGER_ELEMENT,
             },
         },
         {
@@ -243,7 +309,9 @@ def build_spec(points, errors, instances, classes, *, title, page_size):
                 "type": "point",
                 "fields": ["p"],
                 "toggle": False,
-                "clear": "dblclick",
+                # a model stays chosen: a double-click (which clears the
+                # instance choice) must not blank the details, Venn and bars
+                "clear": False,
             },
             "value": [{"p": first}],
         },
@@ -258,6 +326,12 @@ def build_spec(points, errors, instances, classes, *, title, page_size):
             },
         },
     ]
+    ringed = selected is not None
+    bars = class_bars_view(len(classes), _count_ticks(datasets["classes"]))
+    if len(classes) <= 12:
+        middle = [{"hconcat": [details_view(), venn_view(), bars], "spacing": 40}]
+    else:  # many classes: the bars get a row of their own
+        middle = [{"hconcat": [details_view(), venn_view()], "spacing": 40}, bars]
     has_meta = any(v is not None for v in instances["metadata"])
     has_images = any(v is not None for v in instances["image"])
     return {
@@ -268,15 +342,16 @@ def build_spec(points, errors, instances, classes, *, title, page_size):
         "vconcat": [
             {
                 "hconcat": [
-                    scatter_view("btc", "Backward trust compatibility"),
-                    scatter_view("bec", "Backward error compatibility"),
+                    scatter_view(
+                        "btc", "Backward trust compatibility", has_selected=ringed
+                    ),
+                    scatter_view(
+                        "bec", "Backward error compatibility", has_selected=ringed
+                    ),
                 ]
             },
-            {
-                "hconcat": [details_view(), venn_view(), class_bars_view()],
-                "spacing": 40,
-            },
-            instance_table_view(page_size, has_meta, has_images),
+            *middle,
+            instance_table_view(page_size, has_meta, has_images, _label_width(classes)),
         ],
         "resolve": {"scale": {"color": "independent", "shape": "independent"}},
         "config": {"view": {"stroke": None}},

@@ -15,14 +15,22 @@ import base64
 import json
 import re
 import struct
+import warnings
 import zlib
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import check_random_state
 
 from .._results_io import CSV_READ_OPTIONS
-from ..metrics import bec_score, btc_score, negative_flip_rate, positive_flip_rate
+from ..metrics import (
+    bec_score,
+    btc_score,
+    compatibility_report,
+    negative_flip_rate,
+    positive_flip_rate,
+)
 
 SPLITS = ("train", "test")
 REGIONS = ("h1 only", "both", "h2 only")
@@ -44,6 +52,28 @@ POINT_COLUMNS = {
     "n_both": "i",
     "n_h2_only": "i",
 }
+# confidence intervals, from compatibility_report(confidence_level=...): the
+# points table's score -> the report's metric; "diff" is accuracy - h1's
+INTERVAL_METRICS = {
+    "reference_accuracy": "accuracy_ref",
+    "accuracy": "accuracy",
+    "diff": "accuracy_diff",
+    "btc": "btc",
+    "bec": "bec",
+    "nfr": "nfr",
+    "pfr": "pfr",
+}
+# optional (NaN where absent: folders saved before intervals still load)
+INTERVAL_COLUMNS = {
+    "confidence_level": "f",
+    **{
+        f"{metric}_{end}": "f"
+        for metric in INTERVAL_METRICS.values()
+        for end in ("low", "high")
+    },
+}
+POINT_COLUMNS = {**POINT_COLUMNS, **INTERVAL_COLUMNS}
+OPTIONAL_COLUMNS = {"points": tuple(INTERVAL_COLUMNS)}
 ERROR_COLUMNS = {
     "point_id": "i",
     "split": "s",
@@ -183,7 +213,32 @@ def _scores(y_true, y_ref, y_pred):
     }
 
 
-def compute_tables(entries, truth, reference):
+def _intervals(y_true, y_ref, y_pred, confidence_level, rng, too_small):
+    """The interval columns of one (point, split), from compatibility_report."""
+    nan = float("nan")
+    if confidence_level is None:
+        return {c: nan for c in INTERVAL_COLUMNS}
+    # the report also bootstraps every class, which warns about small
+    # classes; only the overall row is shown, so only its gaps are reported
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        report = compatibility_report(
+            y_true, y_ref, y_pred, confidence_level=confidence_level,
+            random_state=rng,
+        )  # fmt: skip
+    overall = report.iloc[0]
+    row = {"confidence_level": float(confidence_level)}
+    for metric in INTERVAL_METRICS.values():
+        for end in ("low", "high"):
+            row[f"{metric}_{end}"] = float(overall[f"{metric}_{end}"])
+        if np.isnan(row[f"{metric}_low"]) and np.isfinite(overall[metric]):
+            too_small.add(metric)
+    return row
+
+
+def compute_tables(
+    entries, truth, reference, *, confidence_level=None, random_state=None
+):
     """The ``points`` and ``errors`` tables from predictions.
 
     Parameters
@@ -192,7 +247,14 @@ def compute_tables(entries, truth, reference):
     truth : {split: y_true}
     reference : {split: y_ref} or list of such dicts, one per entry (when h1's
         predictions depend on the point, e.g. a fitted preprocessing step).
+    confidence_level : float in (0, 1) or None
+        Adds bootstrap confidence intervals of the scores (see
+        :func:`~sklearn_bc.compatibility_report`); None leaves them NaN.
+    random_state : int, RandomState instance or None
+        Seeds the bootstrap.
     """
+    rng = check_random_state(random_state)
+    too_small = set()
     point_rows, error_frames = [], []
     for point_id, (label, dissonance, lambda_c, predictions) in enumerate(entries):
         ref = reference[point_id] if isinstance(reference, list) else reference
@@ -210,6 +272,9 @@ def compute_tables(entries, truth, reference):
                     "lambda_c": float(lambda_c),
                     "split": split,
                     **_scores(y_true, y_ref, y_pred),
+                    **_intervals(
+                        y_true, y_ref, y_pred, confidence_level, rng, too_small
+                    ),
                 }
             )
             wrong = np.flatnonzero((y_ref != y_true) | (y_pred != y_true))
@@ -225,6 +290,14 @@ def compute_tables(entries, truth, reference):
                     }
                 )
             )
+    if too_small:
+        warnings.warn(
+            "Too few rows for a confidence interval of "
+            f"{', '.join(sorted(too_small))} on some points (fewer than 10 in "
+            "the denominator); those are shown without one.",
+            UserWarning,
+            stacklevel=3,
+        )
     points = pd.DataFrame(point_rows, columns=list(POINT_COLUMNS))
     errors = pd.concat(error_frames, ignore_index=True) if error_frames else None
     if errors is None:
@@ -311,9 +384,13 @@ def check_table(table, name):
     columns = TABLES[name]
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"The {name} table must be a pandas DataFrame.")
-    missing = [c for c in columns if c not in table.columns]
+    optional = OPTIONAL_COLUMNS.get(name, ())
+    missing = [c for c in columns if c not in table.columns and c not in optional]
     if missing:
         raise ValueError(f"The {name} table lacks the column(s) {missing}.")
+    table = table.assign(
+        **{c: float("nan") for c in optional if c not in table.columns}
+    )
     table = table[list(columns)].reset_index(drop=True)
     for column, kind in columns.items():
         _check_column(table, name, column, kind)

@@ -15,6 +15,9 @@ from __future__ import annotations
 from ._tables import REGIONS
 
 REGION_COLORS = ("#2ca02c", "#f2c80f", "#d62728")
+SELECTED_COLOR = "#9467bd"
+DETAILS_WIDTH = 360
+VENN_WIDTH = 360
 
 
 def in_point(extra=()):
@@ -26,7 +29,41 @@ def in_point(extra=()):
     ]
 
 
-def scatter_view(score, title):
+# the split the scatter plots and tables show, for axis titles and captions
+SPLIT_TEXT = "split === 'test' ? 'testing split' : 'training split'"
+SPLIT_CAPTION = (
+    "split === 'test' ? 'testing split (held out)' : 'training split (fit "
+    "on it, labels as given)'"
+)
+SCATTER_WIDTH, SCATTER_HEIGHT = 330, 260
+
+
+def _axis_title(text, *, x, y, angle=0, split_text=SPLIT_TEXT):
+    """An axis title that names the chosen split.
+
+    Vega-Lite's axis titles are fixed strings; this text mark follows the
+    ``split`` parameter.
+    """
+    return {
+        "data": {"values": [{}]},
+        "transform": [{"calculate": f"{text} + ', ' + ({split_text})", "as": "t"}],
+        "mark": {
+            "type": "text",
+            "fontWeight": "bold",
+            "fontSize": 11,
+            "angle": angle,
+            "baseline": "middle",
+        },
+        "encoding": {
+            "x": {"value": x},
+            "y": {"value": y},
+            "text": {"field": "t"},
+        },
+    }
+
+
+def scatter_view(score, title, *, has_selected=False):
+    """One scatter plot of a score against h2's accuracy, a point per model."""
     points_filter = (
         "datum.s === split && (dissonance === 'all' || "
         "datum.dissonance === dissonance) && (!isValid(datum.lambda_c) || "
@@ -41,29 +78,31 @@ def scatter_view(score, title):
             for f in ("accuracy", "btc", "bec", "nfr", "pfr")
         ),
     ]
+    # points on the domain's edge stay whole: pad the scales in pixels
+    scale = {"zero": False, "padding": 14, "nice": False}
+    x = {"field": score, "type": "quantitative", "title": None, "scale": scale}
+    y = {"field": "accuracy", "type": "quantitative", "title": None, "scale": scale}
+    legend = "dashed line: h1's accuracy"
+    if has_selected:
+        legend += "; purple ring: the selected model"
     return {
-        "title": title,
-        "width": 330,
-        "height": 260,
+        "title": {"text": title, "subtitle": legend, "subtitleFontSize": 10},
+        "width": SCATTER_WIDTH,
+        "height": SCATTER_HEIGHT,
         "data": {"name": "points"},
         "transform": [{"filter": points_filter}],
         "layer": [
             {
                 "name": f"{score}_scatter",
-                "mark": {"type": "point", "filled": True, "cursor": "pointer"},
+                "mark": {
+                    "type": "point",
+                    "filled": True,
+                    "cursor": "pointer",
+                    "clip": False,
+                },
                 "encoding": {
-                    "x": {
-                        "field": score,
-                        "type": "quantitative",
-                        "title": score.upper(),
-                        "scale": {"zero": False},
-                    },
-                    "y": {
-                        "field": "accuracy",
-                        "type": "quantitative",
-                        "title": "h2 accuracy",
-                        "scale": {"zero": False},
-                    },
+                    "x": x,
+                    "y": y,
                     "color": {
                         "field": "dissonance_name",
                         "type": "nominal",
@@ -74,13 +113,18 @@ def scatter_view(score, title):
                         "condition": {"param": "pick", "empty": False, "value": 220},
                         "value": 70,
                     },
+                    # the selected model (a selection rule's, or the search's
+                    # best_index_) keeps its ring when another point is chosen
                     "stroke": {
-                        "condition": {
-                            "param": "pick",
-                            "empty": False,
-                            "value": "black",
-                        },
+                        "condition": [
+                            {"test": "datum.sel", "value": SELECTED_COLOR},
+                            {"param": "pick", "empty": False, "value": "black"},
+                        ],
                         "value": None,
+                    },
+                    "strokeWidth": {
+                        "condition": {"test": "datum.sel", "value": 3},
+                        "value": 1.5,
                     },
                     "tooltip": tooltip,
                     "description": {"field": "aria"},
@@ -89,7 +133,8 @@ def scatter_view(score, title):
                     {
                         "calculate": (
                             f"'point ' + datum.p + ' ' + datum.s + ' "
-                            f"{score} ' + format(datum.{score}, '.4f')"
+                            f"{score} ' + format(datum.{score}, '.4f') + "
+                            "(datum.sel ? ' selected' : '')"
                         ),
                         "as": "aria",
                     }
@@ -112,6 +157,13 @@ def scatter_view(score, title):
                     },
                 },
             },
+            _axis_title(
+                f"'{score.upper()}'",
+                x=SCATTER_WIDTH / 2,
+                y=SCATTER_HEIGHT + 34,
+                split_text=SPLIT_CAPTION,
+            ),
+            _axis_title("'h2 accuracy'", x=-48, y=SCATTER_HEIGHT / 2, angle=270),
         ],
     }
 
@@ -120,7 +172,7 @@ def details_view():
     return {
         "title": "Chosen point",
         "name": "details_view",
-        "width": 300,
+        "width": DETAILS_WIDTH,
         "height": {"step": 18},
         "data": {"name": "details"},
         "transform": in_point(),
@@ -128,29 +180,50 @@ def details_view():
         "layer": [
             {
                 "name": "details_name",
-                "mark": {"type": "text", "align": "left"},
+                "mark": {"type": "text", "align": "left", "limit": 180},
                 "encoding": {"x": {"value": 0}, "text": {"field": "name"}},
             },
             {
                 "name": "details_value",
-                "mark": {"type": "text", "align": "right", "fontWeight": "bold"},
-                "encoding": {"x": {"value": 300}, "text": {"field": "v"}},
+                "mark": {
+                    "type": "text",
+                    "align": "right",
+                    "fontWeight": "bold",
+                    "limit": DETAILS_WIDTH - 190,
+                },
+                "encoding": {"x": {"value": DETAILS_WIDTH}, "text": {"field": "v"}},
             },
         ],
     }
 
 
+def _pixels(field):
+    """An encoding that reads pixel positions from ``field`` (no scale)."""
+    return {"field": field, "type": "quantitative", "scale": None, "axis": None}
+
+
 def venn_view():
+    """The linear Venn bar, its two brackets and one caption row per region.
+
+    Positions are in pixels, so that no label can run into the bar or another
+    label however small a region is: the counts and percents are written in
+    rows below the bar, in-bar counts only where they fit.
+    """
     x = {
         "field": "x0",
         "type": "quantitative",
         "axis": None,
-        "scale": {"domain": [0, 1]},
+        "scale": {"domain": [0, 1], "range": [0, VENN_WIDTH]},
     }
+    bar_top, bar_bottom = 24, 60
     return {
-        "title": "Errors: h1 only, both, h2 only (click a region)",
-        "width": 360,
-        "height": 120,
+        "title": {
+            "text": "Errors: h1 only, both, h2 only (click a region)",
+            "subtitle": "percents of all rows of the chosen split",
+            "subtitleFontSize": 10,
+        },
+        "width": VENN_WIDTH,
+        "height": 150,
         "layer": [
             {
                 "name": "venn_view",
@@ -160,17 +233,16 @@ def venn_view():
                 "encoding": {
                     "x": x,
                     "x2": {"field": "x1"},
-                    "y": {"value": 40},
-                    "y2": {"value": 80},
+                    "y": {"value": bar_top},
+                    "y2": {"value": bar_bottom},
                     "color": {
                         "field": "r",
                         "type": "nominal",
-                        "title": "errors",
                         "scale": {
                             "domain": list(REGIONS),
                             "range": list(REGION_COLORS),
                         },
-                        "legend": {"orient": "bottom"},
+                        "legend": None,
                     },
                     "opacity": {
                         "condition": {"param": "focus", "empty": True, "value": 1},
@@ -179,21 +251,21 @@ def venn_view():
                     "tooltip": [
                         {"field": "r", "title": "region"},
                         {"field": "n", "title": "count"},
-                        {"field": "pct", "format": ".1f", "title": "%"},
+                        {"field": "pct", "format": ".1f", "title": "% of all rows"},
                     ],
                     "description": {"field": "r"},
                 },
             },
             {
+                "name": "venn_count",
                 "data": {"name": "venn"},
                 "transform": in_point(
                     [
-                        {"filter": "datum.n > 0"},
+                        {"calculate": "'' + datum.n", "as": "label"},
+                        # only where the count fits inside its region
                         {
-                            "calculate": (
-                                "datum.n + ' (' + format(datum.pct, '.1f') + '%)'"
-                            ),
-                            "as": "label",
+                            "filter": f"(datum.x1 - datum.x0) * {VENN_WIDTH} >= "
+                            "7 * length(datum.label) + 8"
                         },
                         {"calculate": "(datum.x0 + datum.x1) / 2", "as": "xm"},
                     ]
@@ -201,7 +273,7 @@ def venn_view():
                 "mark": {"type": "text", "fontSize": 11},
                 "encoding": {
                     "x": {**x, "field": "xm"},
-                    "y": {"value": 60},
+                    "y": {"value": (bar_top + bar_bottom) / 2},
                     "text": {"field": "label"},
                 },
             },
@@ -212,29 +284,69 @@ def venn_view():
                 "encoding": {
                     "x": x,
                     "x2": {"field": "x1"},
-                    "y": {
-                        "field": "y",
-                        "type": "ordinal",
-                        "axis": None,
-                        "scale": {"domain": [0, 1], "range": [36, 84]},
+                    "y": _pixels("yp"),
+                },
+            },
+            # h1's bracket starts at the left edge, h2's ends at the right one:
+            # each label is aligned on that edge, so it stays in the chart
+            *(
+                {
+                    "name": f"venn_{which}_errors",
+                    "data": {"name": "brackets"},
+                    "transform": in_point([{"filter": f"datum.y === {y}"}]),
+                    "mark": {"type": "text", "fontSize": 10, "align": align},
+                    "encoding": {
+                        "x": {**x, "field": field},
+                        "y": _pixels("ty"),
+                        "text": {"field": "text"},
+                    },
+                }
+                for which, y, align, field in (
+                    ("h1", 0, "left", "x0"),
+                    ("h2", 1, "right", "x1"),
+                )
+            ),
+            {
+                "data": {"name": "venn"},
+                "transform": in_point(
+                    [{"calculate": f"{bar_bottom + 38} + 17 * datum.o", "as": "yp"}]
+                ),
+                "mark": {"type": "square", "size": 100},
+                "encoding": {
+                    "x": {"value": 6},
+                    "y": _pixels("yp"),
+                    "color": {
+                        "field": "r",
+                        "type": "nominal",
+                        "scale": {
+                            "domain": list(REGIONS),
+                            "range": list(REGION_COLORS),
+                        },
+                        "legend": None,
                     },
                 },
             },
             {
-                "data": {"name": "brackets"},
+                "name": "venn_caption",
+                "data": {"name": "venn"},
                 "transform": in_point(
-                    [{"calculate": "(datum.x0 + datum.x1) / 2", "as": "xm"}]
+                    [
+                        {"calculate": f"{bar_bottom + 38} + 17 * datum.o", "as": "yp"},
+                        {
+                            "calculate": (
+                                "datum.caption + ': ' + datum.n + ' (' + "
+                                "format(datum.pct, '.1f') + '% of ' + datum.total "
+                                "+ ' rows)'"
+                            ),
+                            "as": "line",
+                        },
+                    ]
                 ),
-                "mark": {"type": "text", "fontSize": 10},
+                "mark": {"type": "text", "align": "left", "fontSize": 11},
                 "encoding": {
-                    "x": {**x, "field": "xm"},
-                    "y": {
-                        "field": "y",
-                        "type": "ordinal",
-                        "axis": None,
-                        "scale": {"domain": [0, 1], "range": [16, 104]},
-                    },
-                    "text": {"field": "text"},
+                    "x": {"value": 16},
+                    "y": _pixels("yp"),
+                    "text": {"field": "line"},
                 },
             },
         ],
@@ -242,11 +354,21 @@ def venn_view():
     }
 
 
-def class_bars_view():
+def class_bars_view(n_classes, ticks):
+    """Incompatible points per true class; wider with many classes.
+
+    ``ticks`` maps each split to the integer ticks of its count axis: one
+    domain per split, so that bars compare across the points of a split.
+    """
+    by_split = {s: ticks.get(s, [0, 1]) for s in ("test", "train")}
+    domain = (
+        f"split === 'test' ? [0, {by_split['test'][-1]}] : [0, {by_split['train'][-1]}]"
+    )
+    values = f"split === 'test' ? {by_split['test']} : {by_split['train']}"
     return {
         "title": "Incompatible points per class (click a bar)",
         "name": "classes_view",
-        "width": 300,
+        "width": max(300, 16 * n_classes),
         "height": 160,
         "data": {"name": "classes"},
         "transform": in_point(),
@@ -257,12 +379,16 @@ def class_bars_view():
                 "type": "ordinal",
                 "title": "true class",
                 "sort": {"field": "o"},
+                "axis": {"labelLimit": 110, "labelOverlap": True},
             },
             "y": {
                 "field": "n",
                 "type": "quantitative",
-                "title": "h1 right, h2 wrong",
-                "axis": {"tickMinStep": 1},
+                "title": "h1 right, h2 wrong (count)",
+                "stack": None,
+                # counts: integer ticks only, and an axis even when all are 0
+                "axis": {"values": {"expr": values}, "format": "d"},
+                "scale": {"domain": {"expr": domain}},
             },
             "opacity": {
                 "condition": {"param": "focus", "empty": True, "value": 1},
@@ -285,28 +411,44 @@ FOCUS = (
 )
 
 
-def instance_table_view(page_size, has_meta, has_images):
-    columns = [("i", "id"), ("t", "true"), ("a", "h1"), ("b", "h2")]
+PAGER_ELEMENT = "#sklearn-bc-explorer-pager"
+IMAGE_SIZE = 56
+
+
+def instance_table_view(page_size, has_meta, has_images, label_width=60):
+    """The instances of the focused region or class, one page at a time.
+
+    The page slider (bound below the table) cannot know how many rows the
+    current choice has, so the table clamps it: past the end, the last page
+    is shown and the status line says so.
+    """
+    row_height = IMAGE_SIZE + 6 if has_images else 24
+    columns = [("i", "id", 60), ("t", "true", label_width)]
+    columns += [("a", "h1", label_width), ("b", "h2", label_width)]
     x, xs = 0, {}
-    for field, _ in columns:
+    for field, _, width in columns:
         xs[field] = x
-        x += 60
+        x += width
     if has_images:
         xs["img"] = x
-        x += 50
+        x += IMAGE_SIZE + 20
     if has_meta:
         xs["meta"] = x
         x += 300
-    headers = [{"x": xs[f], "h": h} for f, h in columns]
+    headers = [{"x": xs[f], "h": h} for f, h, _ in columns]
     if has_images:
         headers.append({"x": xs["img"], "h": "image"})
     if has_meta:
         headers.append({"x": xs["meta"], "h": "metadata"})
+    top = 50  # status line and headers above the first row
     y = {
         "field": "pos",
         "type": "quantitative",
         "axis": None,
-        "scale": {"domain": [-2, page_size], "range": [0, 30 * (page_size + 2)]},
+        "scale": {
+            "domain": [0, page_size],
+            "range": [top + row_height / 2, top + row_height * (page_size + 0.5)],
+        },
     }
     layers = [
         {
@@ -314,19 +456,41 @@ def instance_table_view(page_size, has_meta, has_images):
             "mark": {"type": "text", "align": "left", "fontWeight": "bold"},
             "encoding": {
                 "x": {"field": "x", "type": "quantitative", "scale": None},
-                "y": {"value": 30},
+                "y": {"value": top - 14},
                 "text": {"field": "h"},
+            },
+        },
+        {
+            "name": "instances_hint",
+            "data": {"values": [{}]},
+            "transform": [{"filter": "!isValid(focus) || !isArray(focus.r)"}],
+            "mark": {"type": "text", "align": "left", "color": "gray"},
+            "encoding": {
+                "x": {"value": 0},
+                "y": {"value": 8},
+                "text": {
+                    "value": "click a Venn region or a class bar to list its instances"
+                },
             },
         },
         {
             "name": "instances_status",
             "transform": [
-                {"aggregate": [{"op": "max", "field": "total", "as": "total"}]},
+                {
+                    "aggregate": [
+                        {"op": "max", "field": "total", "as": "total"},
+                        {"op": "max", "field": "pg", "as": "pg"},
+                        {"op": "max", "field": "last", "as": "last"},
+                    ]
+                },
                 {
                     "calculate": (
-                        f"'rows ' + (page * {page_size} + 1) + '-' + "
-                        f"min((page + 1) * {page_size}, datum.total) + ' of ' + "
-                        "datum.total"
+                        "'page ' + (datum.pg + 1) + ' of ' + (datum.last + 1) + "
+                        f"': rows ' + (datum.pg * {page_size} + 1) + '-' + "
+                        f"min((datum.pg + 1) * {page_size}, datum.total) + ' of ' "
+                        "+ datum.total + (page > datum.last ? ' (the page slider "
+                        "is past the end: the last page is shown)' : '') + "
+                        "(datum.last > 0 ? ', page slider below the table' : '')"
                     ),
                     "as": "status",
                 },
@@ -339,11 +503,11 @@ def instance_table_view(page_size, has_meta, has_images):
             },
         },
     ]
-    for field, _ in columns:
+    for field, _, width in columns:
         layers.append(
             {
                 "name": f"instances_{field}",
-                "mark": {"type": "text", "align": "left"},
+                "mark": {"type": "text", "align": "left", "limit": width - 10},
                 "encoding": {
                     "x": {"value": xs[field]},
                     "y": y,
@@ -356,10 +520,11 @@ def instance_table_view(page_size, has_meta, has_images):
             {
                 "name": "instances_img",
                 "transform": [{"filter": "isValid(datum.img)"}],
+                # smooth=false: the image is scaled up pixelated, not blurred
                 "mark": {
                     "type": "image",
-                    "width": 26,
-                    "height": 26,
+                    "width": IMAGE_SIZE,
+                    "height": IMAGE_SIZE,
                     "smooth": False,
                     "align": "left",
                 },
@@ -385,10 +550,10 @@ def instance_table_view(page_size, has_meta, has_images):
     return {
         "title": {
             "text": "Instances of the clicked Venn region or class bar",
-            "subtitle": "double-click a chart to clear the choice",
+            "subtitle": "double-click the Venn bar or the class bars to clear it",
         },
         "width": x,
-        "height": 30 * (page_size + 2),
+        "height": top + row_height * page_size,
         "data": {"name": "errors"},
         "transform": [
             {"filter": "datum.s === split"},
@@ -396,7 +561,12 @@ def instance_table_view(page_size, has_meta, has_images):
             {"filter": FOCUS},
             {"window": [{"op": "row_number", "as": "row"}], "sort": [{"field": "i"}]},
             {"joinaggregate": [{"op": "count", "as": "total"}]},
-            {"calculate": f"datum.row - 1 - page * {page_size}", "as": "pos"},
+            {
+                "calculate": f"max(0, ceil(datum.total / {page_size}) - 1)",
+                "as": "last",
+            },
+            {"calculate": "min(page, datum.last)", "as": "pg"},
+            {"calculate": f"datum.row - 1 - datum.pg * {page_size}", "as": "pos"},
             {"filter": f"datum.pos >= 0 && datum.pos < {page_size}"},
             {"calculate": "datum.s + ':' + datum.i", "as": "key"},
             {
