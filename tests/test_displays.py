@@ -21,6 +21,7 @@ from sklearn_bc import (
     GroupCompatibilityDisplay,
     IncompatibilityHistogramDisplay,
     btc_score,
+    compatibility_report,
 )
 from sklearn_bc._plot._demo import write_display_pngs
 from sklearn_bc._plot.scatter import RESULTS_EMPTY
@@ -717,3 +718,285 @@ def test_constructors_draw_on_given_axes(pyplot, name):
     _, other = pyplot.subplots()
     assert display.plot(ax=other) is display
     assert display.ax_ is other
+
+
+# -- bootstrap intervals (issue 16, part 3) and layout (issue 18, part 3)
+def _update(n=300, n_classes=4, seed=0):
+    """Labels of a noisy h1 and two noisier h2 on ``n`` rows."""
+    rng = np.random.RandomState(seed)
+    y = rng.randint(0, n_classes, n)
+    y_ref = np.where(rng.rand(n) < 0.8, y, (y + 1) % n_classes)
+    preds = {
+        f"h2 {k}": np.where(rng.rand(n) < 0.85, y_ref, (y_ref + 1) % n_classes)
+        for k in range(2)
+    }
+    return y, y_ref, preds
+
+
+def _bar_segments(collection):
+    """The drawn whiskers of an errorbar LineCollection, as (2, 2) arrays.
+
+    matplotlib keeps a NaN whisker as an empty segment, drawing nothing.
+    """
+    segments = [np.asarray(s) for s in collection.get_segments()]
+    return [s for s in segments if s.size and np.isfinite(s).all()]
+
+
+def test_scatter_error_bars_are_the_reports_intervals(pyplot):
+    y, y_ref, preds = _update()
+    display = CompatibilityScatterDisplay.from_predictions(
+        y, y_ref, preds, confidence_level=0.9, n_resamples=200, random_state=3
+    )
+    assert display.errorbar_description_ == "90% bootstrap interval"
+    legend = [text.get_text() for text in display.legend_.get_texts()]
+    assert "error bars: 90% bootstrap interval" in legend
+    for name, y_pred in preds.items():
+        row = compatibility_report(
+            y, y_ref, y_pred, confidence_level=0.9, n_resamples=200, random_state=3
+        ).iloc[0]
+        x_bars, y_bars = display.errorbars_[name].lines[2]
+        ((x_low, _), (x_high, _)), ((_, y_low), (_, y_high)) = (
+            _bar_segments(x_bars)[0],
+            _bar_segments(y_bars)[0],
+        )
+        assert_allclose([x_low, x_high], [row["btc_low"], row["btc_high"]])
+        assert_allclose([y_low, y_high], [row["accuracy_low"], row["accuracy_high"]])
+
+
+def test_scatter_without_confidence_level_has_no_error_bars(pyplot):
+    y, y_ref, preds = _update()
+    display = CompatibilityScatterDisplay.from_predictions(y, y_ref, preds)
+    assert display.errorbars_ is None and display.errorbar_description_ is None
+    legend = " ".join(text.get_text() for text in display.legend_.get_texts())
+    assert "error bars" not in legend
+
+
+def test_scatter_nan_interval_draws_no_bar_and_says_so(pyplot):
+    y_true = [0, 1, 1, 0, 1, 0]
+    with pytest.warns(UserWarning, match="Too few rows"):
+        display = CompatibilityScatterDisplay.from_predictions(
+            y_true, y_true, {"h2": y_true}, confidence_level=0.95, random_state=0
+        )
+    assert np.isnan(display.x_interval).all() and np.isnan(display.y_interval).all()
+    for bars in display.errorbars_["h2"].lines[2]:
+        assert _bar_segments(bars) == []
+    legend = [text.get_text() for text in display.legend_.get_texts()]
+    assert "no interval (too few rows): h2" in legend
+
+
+def test_group_whiskers_are_the_reports_intervals(pyplot):
+    y, y_ref, preds = _update(n=400)
+    y_pred = preds["h2 0"]
+    groups = np.where(np.arange(400) % 3 == 0, "old", "young")
+    groups[:5] = "tiny"  # too few rows for an interval
+    kwargs = {"confidence_level": 0.95, "n_resamples": 300, "random_state": 1}
+    with pytest.warns(UserWarning, match="Too few rows"):
+        display = GroupCompatibilityDisplay.from_predictions(
+            y, y_ref, y_pred, groups=groups, metric="nfr", **kwargs
+        )
+    with pytest.warns(UserWarning, match="Too few rows"):
+        report = compatibility_report(y, y_ref, y_pred, groups=groups, **kwargs)
+    per_group = report[report["scope"] == "group"]
+    assert [str(v) for v in per_group["value"]] == ["old", "tiny", "young"]
+    (bars,) = display.errorbars_.lines[2]
+    drawn = [(s[0, 1], s[1, 1]) for s in _bar_segments(bars)]
+    expected = per_group[["nfr_low", "nfr_high"]].to_numpy()
+    assert_allclose(drawn, expected[[0, 2]])
+    legend = [text.get_text() for text in display.legend_.get_texts()]
+    assert "95% bootstrap interval" in legend
+    assert "no interval (too few rows): tiny" in legend
+
+
+def test_group_without_confidence_level_has_no_whiskers(pyplot):
+    display = GroupCompatibilityDisplay.from_predictions(
+        GROUP_TRUE, GROUP_REF, GROUP_PRED, groups=GROUPS
+    )
+    assert display.errorbars_ is None
+    legend = " ".join(text.get_text() for text in display.legend_.get_texts())
+    assert "interval" not in legend
+
+
+def test_histogram_whiskers_are_the_count_intervals(pyplot):
+    y, y_ref, preds = _update(n=400, n_classes=5)
+    y_pred = preds["h2 1"]
+    kwargs = {"confidence_level": 0.95, "n_resamples": 300, "random_state": 2}
+    display = IncompatibilityHistogramDisplay.from_predictions(
+        y, y_ref, y_pred, **kwargs
+    )
+    report = compatibility_report(y, y_ref, y_pred, **kwargs)
+    per_class = report[report["scope"] == "class"].set_index("value")
+    classes = [text.get_text() for text in display.ax_.get_xticklabels()]
+    per_class = per_class.loc[[int(c) for c in classes]]
+    expected = (
+        per_class[["nfr_low", "nfr_high"]].to_numpy() * per_class[["n"]].to_numpy()
+    )
+    (bars,) = display.errorbars_.lines[2]
+    drawn = [(s[0, 1], s[1, 1]) for s in _bar_segments(bars)]
+    assert_allclose(drawn, expected)
+    # the whisker brackets the count it belongs to
+    heights = [bar.get_height() for bar in display.bars_]
+    assert all(low <= h <= high for (low, high), h in zip(drawn, heights, strict=True))
+    legend = [text.get_text() for text in display.legend_.get_texts()]
+    assert legend == ["95% bootstrap interval of the count"]
+
+
+def test_histogram_whiskers_nan_and_absent(pyplot):
+    # class 2 has 4 rows: too few for an interval
+    y = np.array([0] * 20 + [1] * 20 + [2] * 4)
+    y_ref = y.copy()
+    y_pred = np.where(np.arange(44) % 4 == 0, (y + 1) % 3, y)
+    with pytest.warns(UserWarning, match="Too few rows"):
+        display = IncompatibilityHistogramDisplay.from_predictions(
+            y, y_ref, y_pred, confidence_level=0.95, random_state=0
+        )
+    legend = [text.get_text() for text in display.legend_.get_texts()]
+    assert "no interval (too few rows): 2" in legend
+    (bars,) = display.errorbars_.lines[2]
+    assert len(_bar_segments(bars)) == 2
+    plain = IncompatibilityHistogramDisplay.from_predictions(y, y_ref, y_pred)
+    assert plain.errorbars_ is None and plain.legend_ is None
+
+
+def _overlaps(a, b):
+    """Whether two window extents share more than an edge."""
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_histogram_labels_and_legend_leave_room(pyplot):
+    # the demo's layout: ten classes of 2, 2, 2 and 1 new errors side by side
+    y = np.repeat(np.arange(10), 20)
+    y_pred = y.copy()
+    for c, k in zip(range(10), [2, 2, 2, 1, 0, 0, 0, 0, 0, 0], strict=True):
+        y_pred[np.flatnonzero(y == c)[:k]] = (c + 1) % 10
+    fig, (ax, accuracy_ax) = pyplot.subplots(
+        1, 2, figsize=(11, 4), layout="constrained"
+    )
+    with pytest.warns(UserWarning, match="Too few rows"):  # h1 is never wrong
+        display = IncompatibilityHistogramDisplay.from_predictions(
+            y, y, y_pred, show_accuracy=True, ax=ax, accuracy_ax=accuracy_ax,
+            confidence_level=0.95, random_state=0,
+        )  # fmt: skip
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [text.get_window_extent(renderer) for text in display.texts_]
+    for i, a in enumerate(boxes):
+        assert not any(_overlaps(a, b) for b in boxes[i + 1 :])
+    for legend, bars in [
+        (accuracy_ax.get_legend(), list(display.accuracy_bars_["h1"])),
+        (display.legend_, list(display.bars_)),
+    ]:
+        box = legend.get_window_extent(renderer)
+        assert not any(_overlaps(box, bar.get_window_extent(renderer)) for bar in bars)
+        for text in display.texts_ if legend is display.legend_ else []:
+            assert not _overlaps(box, text.get_window_extent(renderer))
+
+
+def test_group_axis_zoomed_sizes_clear_of_the_line(pyplot):
+    y, y_ref, preds = _update(n=400)
+    groups = np.array(["bold", "medium", "thin"])[np.arange(400) % 3]
+    display = GroupCompatibilityDisplay.from_predictions(
+        y, y_ref, preds["h2 0"], groups=groups, confidence_level=0.95,
+        random_state=0,
+    )  # fmt: skip
+    heights = [bar.get_height() for bar in display.bars_]
+    assert min(heights) > 0.5
+    low, high = display.ax_.get_ylim()
+    assert 0 < low < min(heights) and high > max(heights)
+    legend = [text.get_text() for text in display.legend_.get_texts()]
+    assert f"y axis zoomed: starts at {low:.3g}, not 0" in legend
+    assert "per group" in legend and legend[-2].startswith("overall (")
+    display.figure_.canvas.draw()
+    renderer = display.figure_.canvas.get_renderer()
+    line = display.overall_line_.get_window_extent(renderer)
+    axes = display.ax_.get_window_extent(renderer)
+    for text in display.texts_:
+        box = text.get_window_extent(renderer)
+        assert "n=" in text.get_text()
+        assert box.y1 <= axes.y0 and not _overlaps(box, line)
+
+
+def test_group_axis_keeps_zero_near_zero(pyplot):
+    display = GroupCompatibilityDisplay.from_predictions(
+        GROUP_TRUE, GROUP_REF, GROUP_PRED, groups=GROUPS, metric="nfr"
+    )
+    assert display.ax_.get_ylim()[0] == 0
+    legend = " ".join(text.get_text() for text in display.legend_.get_texts())
+    assert "zoomed" not in legend
+
+
+def test_scatter_legend_clear_of_markers_and_error_bars(pyplot):
+    display = CompatibilityScatterDisplay.from_results(_results(), highlight=0)
+    fig = display.figure_
+    fig.canvas.draw()
+    box = display.legend_.get_window_extent(fig.canvas.get_renderer())
+    to_window = display.ax_.transData.transform
+    points = [display.highlight_.get_offsets()]
+    for container in display.errorbars_.values():
+        for bars in container.lines[2]:
+            points += [np.asarray(s) for s in bars.get_segments()]
+    for scatter in display.scatter_.values():
+        points.append(np.asarray(scatter.get_offsets()))
+    window = to_window(np.vstack(points))
+    inside = (
+        (window[:, 0] >= box.x0) & (window[:, 0] <= box.x1)
+        & (window[:, 1] >= box.y0) & (window[:, 1] <= box.y1)
+    )  # fmt: skip
+    assert not inside.any()
+
+
+@pytest.mark.parametrize(
+    "source, highlight, expected",
+    [
+        ("results", 4, [0.96, 0.90]),
+        ("results", {"dissonance": "strict_imitation", "lambda_c": 0.5}, [0.96, 0.90]),
+        ("cv", "best", None),
+        ("predictions", "h2 1", None),
+    ],
+)
+def test_scatter_highlight_rings_the_chosen_point(pyplot, source, highlight, expected):
+    if source == "results":
+        display = CompatibilityScatterDisplay.from_results(
+            _results(), highlight=highlight
+        )
+    elif source == "cv":
+        search = _scatter_search()
+        search.best_index_ = 1
+        display = CompatibilityScatterDisplay.from_cv_results(
+            search, highlight=highlight
+        )
+        expected = [display.x_values[1], display.y_values[1]]
+    else:
+        y, y_ref, preds = _update()
+        display = CompatibilityScatterDisplay.from_predictions(
+            y, y_ref, preds, highlight=highlight
+        )
+        expected = display.scatter_["h2 1"].get_offsets()[0]
+    assert_allclose(display.highlight_.get_offsets(), [expected])
+    assert display.highlight_.get_label() == "chosen"
+    legend = [text.get_text() for text in display.legend_.get_texts()]
+    assert legend.count("chosen") == 1
+
+
+def test_scatter_without_highlight_has_no_ring(pyplot):
+    display = CompatibilityScatterDisplay.from_results(_results())
+    assert display.highlight_ is None
+    assert "chosen" not in [t.get_text() for t in display.legend_.get_texts()]
+
+
+@pytest.mark.parametrize(
+    "highlight, match",
+    [
+        (6, "out of range for 6 points"),
+        ("new_error", "series of one point"),
+        ({"dissonance": "new_error"}, "matches 3 rows"),
+        ({"nope": 1}, "column 'nope'"),
+    ],
+)
+def test_scatter_highlight_refused(pyplot, highlight, match):
+    with pytest.raises(ValueError, match=match):
+        CompatibilityScatterDisplay.from_results(_results(), highlight=highlight)
+
+
+def test_scatter_highlight_best_needs_a_refitted_search(pyplot):
+    with pytest.raises(ValueError, match="best_index_"):
+        CompatibilityScatterDisplay.from_cv_results(_scatter_search(), highlight="best")
