@@ -7,6 +7,7 @@ when a display is drawn, so importing :mod:`sklearn_bc` never needs them.
 from __future__ import annotations
 
 import importlib
+import warnings
 
 import numpy as np
 
@@ -159,3 +160,20 @@ def _score(metric, y_true, y_ref, y_pred, sample_weight=None):
     return function(
         y_true, y_ref, y_pred, sample_weight=sample_weight, zero_division=np.nan
     )
+
+
+# the start of compatibility_report's warning about intervals left NaN
+TOO_FEW_ROWS = "Too few rows for a confidence interval"
+
+
+def _report(*args, **kwargs):
+    """``compatibility_report``, without its warning about NaN intervals.
+
+    A display says in its legend which of its rows have no interval; the
+    report's warning would also name metrics the display does not draw.
+    """
+    from ..metrics import compatibility_report
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", TOO_FEW_ROWS, UserWarning)
+        return compatibility_report(*args, **kwargs)

@@ -6,14 +6,11 @@ import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
-from ._base import _import_optional
+from ._base import TOO_FEW_ROWS, _import_optional
 from .groups import GroupCompatibilityDisplay
 from .histogram import IncompatibilityHistogramDisplay
 from .scatter import NO_PREDICTIONS, CompatibilityScatterDisplay
 from .venn import ErrorVennDisplay
-
-# the start of compatibility_report's warning about intervals left NaN
-TOO_FEW_ROWS = "Too few rows for a confidence interval"
 
 
 def write_display_pngs(

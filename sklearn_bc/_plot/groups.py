@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..metrics import compatibility_report
 from ._base import (
     METRICS,
     _check_metric,
@@ -14,6 +13,7 @@ from ._base import (
     _import_optional,
     _merge_style,
     _pyplot,
+    _report,
 )
 
 GROUPS_REQUIRED = "groups is required: pass one group value per sample."
@@ -351,7 +351,7 @@ class GroupCompatibilityDisplay:
         if groups is None:
             raise ValueError(GROUPS_REQUIRED)
         _check_same_length(y_true=y_true, y_ref=y_ref, y_pred=y_pred, groups=groups)
-        report = compatibility_report(
+        report = _report(
             y_true, y_ref, y_pred, groups=groups, sample_weight=sample_weight,
             confidence_level=confidence_level, n_resamples=n_resamples,
             random_state=random_state,

@@ -7,13 +7,13 @@ import numbers
 import numpy as np
 
 from .._label_checks import _check_labels
-from ..metrics import compatibility_report
 from ._base import (
     _check_same_length,
     _estimator_predictions,
     _import_optional,
     _merge_style,
     _pyplot,
+    _report,
 )
 
 _LEGEND_ABOVE = {
@@ -384,7 +384,7 @@ class IncompatibilityHistogramDisplay:
         """
         _pyplot("IncompatibilityHistogramDisplay.from_predictions")
         _check_same_length(y_true=y_true, y_ref=y_ref, y_pred=y_pred)
-        report = compatibility_report(
+        report = _report(
             y_true, y_ref, y_pred, confidence_level=confidence_level,
             n_resamples=n_resamples, random_state=random_state,
         )  # fmt: skip

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from ..metrics import compatibility_report
 from ._base import (
     METRICS,
     _check_metric,
@@ -18,6 +17,7 @@ from ._base import (
     _get_axes,
     _import_optional,
     _merge_style,
+    _report,
     _score,
 )
 
@@ -764,9 +764,7 @@ def _bootstrap_intervals(y_true, y_ref, preds, metrics, **report_kwargs):
     )
     intervals = {m: [] for m in metrics}
     for y_pred in preds:
-        report = compatibility_report(
-            y_true, y_ref, y_pred, random_state=rng, **report_kwargs
-        )
+        report = _report(y_true, y_ref, y_pred, random_state=rng, **report_kwargs)
         overall = report.iloc[0]
         for m in metrics:
             intervals[m].append([overall[f"{m}_low"], overall[f"{m}_high"]])
