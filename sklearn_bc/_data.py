@@ -21,6 +21,9 @@ class ReferenceBatch(NamedTuple):
     X: torch.Tensor
     h1_proba: torch.Tensor
     h1_correct: torch.Tensor
+    # cached only for the distillation dissonances (else None, or an empty
+    # (n, 0) tensor in item batches, which skorch's loader collates)
+    h1_logits: torch.Tensor | None = None
 
 
 class ArrayDataset(torch.utils.data.Dataset):
@@ -35,20 +38,23 @@ class ArrayDataset(torch.utils.data.Dataset):
     h1_proba, h1_correct : ndarray or None
         h1's cached probabilities and correctness; when given, the input part
         of each item is a :class:`ReferenceBatch`.
+    h1_logits : ndarray or None
+        h1's cached logits (for the distillation dissonances only).
     """
 
-    def __init__(self, X, y=None, h1_proba=None, h1_correct=None):
+    def __init__(self, X, y=None, h1_proba=None, h1_correct=None, h1_logits=None):
         # torch cannot wrap a read-only array (e.g. a joblib memmap) without a copy
         self.X = torch.as_tensor(np.require(X, requirements="W"))
         self.y = None if y is None else torch.as_tensor(y)
         self.h1_proba = None if h1_proba is None else torch.as_tensor(h1_proba)
         self.h1_correct = None if h1_correct is None else torch.as_tensor(h1_correct)
+        self.h1_logits = None if h1_logits is None else torch.as_tensor(h1_logits)
 
     def __len__(self):
         return self.X.shape[0]
 
     def _tensors(self):
-        return ("X", "y", "h1_proba", "h1_correct")
+        return ("X", "y", "h1_proba", "h1_correct", "h1_logits")
 
     def nbytes(self):
         """Memory held by the dataset's tensors."""
@@ -72,7 +78,11 @@ class ArrayDataset(torch.utils.data.Dataset):
             index = torch.as_tensor(index, dtype=torch.long, device=self.X.device)
         X = self.X[index]
         if self.h1_proba is not None:
-            X = ReferenceBatch(X, self.h1_proba[index], self.h1_correct[index])
+            if self.h1_logits is not None:
+                logits = self.h1_logits[index]
+            else:  # None in a whole batch; skorch's collate needs a tensor
+                logits = None if batched else torch.empty(0)
+            X = ReferenceBatch(X, self.h1_proba[index], self.h1_correct[index], logits)
         if self.y is not None:
             y = self.y[index]
         else:  # skorch expects a target; a placeholder when predicting

@@ -29,6 +29,8 @@ from ._reference import (
     _module_device,
     _preserved_modes,
     check_reference_proba,
+    log_proba_logits,
+    reference_logits,
     reference_outputs,
     resolve_classes,
 )
@@ -54,13 +56,21 @@ class ReferenceItems(torch.utils.data.Dataset):
     h1_correct : ndarray of bool of shape (n_samples,)
     y : ndarray of int64 or None
         Encoded labels replacing the items' own ``y`` (which are raw labels).
+    h1_logits : ndarray of shape (n_samples, n_classes) or None
+        h1's logits (the distillation dissonances); None stores an empty
+        ``(n_samples, 0)`` tensor, which the default loader collates.
     """
 
-    def __init__(self, dataset, h1_proba, h1_correct, y=None):
+    def __init__(self, dataset, h1_proba, h1_correct, y=None, h1_logits=None):
         self.dataset = dataset
         self.h1_proba = torch.as_tensor(h1_proba)
         self.h1_correct = torch.as_tensor(h1_correct)
         self.y = None if y is None else torch.as_tensor(y)
+        self.h1_logits = (
+            torch.empty(len(self.h1_correct), 0)
+            if h1_logits is None
+            else torch.as_tensor(h1_logits)
+        )
 
     def __len__(self):
         return len(self.dataset)
@@ -69,7 +79,10 @@ class ReferenceItems(torch.utils.data.Dataset):
         Xi, yi = unpack_data(self.dataset[i])
         if self.y is not None:
             yi = self.y[i]
-        return ReferenceBatch(Xi, self.h1_proba[i], self.h1_correct[i]), yi
+        batch = ReferenceBatch(
+            Xi, self.h1_proba[i], self.h1_correct[i], self.h1_logits[i]
+        )
+        return batch, yi
 
 
 def is_item_input(X):
@@ -172,8 +185,9 @@ def _check_labels(y, n_rows):
 
 
 def reference_items(
-    dataset, y, *, reference, reference_proba, classes, batch_size, fixed_classes=False
-):
+    dataset, y, *, reference, reference_proba, classes, batch_size, fixed_classes=False,
+    with_logits=False,
+):  # fmt: skip
     """Wrap ``dataset`` with h1's outputs on its items; resolve the classes.
 
     Parameters
@@ -193,6 +207,10 @@ def reference_items(
         resolved by the fit, for a validation set.
     batch_size : int
         Rows per batch of the pass over the items.
+    with_logits : bool, default=False
+        Also cache h1's logits (see :func:`~sklearn_bc._reference.reference_logits`);
+        ``items.h1_logits_from_proba`` then says whether they are
+        log-probabilities.
 
     Returns
     -------
@@ -226,8 +244,11 @@ def reference_items(
         resolved = resolve_classes(
             reference, y, has_proba=reference_proba is not None, classes=classes
         )
+    h1_logits, from_proba = None, False
     if reference_proba is not None:
         proba, labels = check_reference_proba(reference_proba, n_rows, resolved)
+        if with_logits:
+            h1_logits, from_proba = log_proba_logits(proba), True
     elif logits is not None:
         if logits.ndim != 2 or logits.shape[1] != len(resolved):
             raise ValueError(
@@ -237,11 +258,17 @@ def reference_items(
             )
         proba = torch.softmax(logits, dim=1).numpy().astype(np.float32)
         labels = resolved[proba.argmax(axis=1)]
-    elif reference is not None and _is_skorch_net(reference):
+        if with_logits:
+            h1_logits = logits.numpy()
+    elif reference is not None and (_is_skorch_net(reference) or X_arr is not None):
         # a skorch net reads the items itself (its modes are preserved there)
-        proba, labels = reference_outputs(reference, dataset, resolved)
-    elif reference is not None and X_arr is not None:
-        proba, labels = reference_outputs(reference, to_numpy(X_arr), resolved)
+        X_ref = dataset if _is_skorch_net(reference) else to_numpy(X_arr)
+        if with_logits:
+            proba, labels, h1_logits, from_proba = reference_logits(
+                reference, X_ref, resolved
+            )
+        else:
+            proba, labels = reference_outputs(reference, X_ref, resolved)
     else:
         raise TypeError(REFERENCE_NEEDS_ARRAYS.format(kind=type(dataset).__name__))
     position = {label: i for i, label in enumerate(resolved.tolist())}
@@ -250,6 +277,7 @@ def reference_items(
     )
     h1_correct = np.asarray(labels == y, dtype=bool)
     items = ReferenceItems(dataset, np.asarray(proba, np.float32), h1_correct,
-                           y_encoded)  # fmt: skip
+                           y_encoded, h1_logits)  # fmt: skip
     items.reference_labels = np.asarray(labels)
+    items.h1_logits_from_proba = from_proba
     return items, resolved

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
 from skorch.dataset import Dataset, unpack_data
+from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader
 
+from ._criterion import DISTILLATIONS, check_device
 from ._data import (
     ArrayDataset,
     ReferenceBatch,
@@ -23,10 +27,18 @@ from ._data import (
     move_to_accelerator,
 )
 from ._dataset_input import (
+    ReferenceItems,
     has_reference_outputs,
     is_item_input,
     item_dataset,
     reference_items,
+)
+from ._reference import (
+    check_reference_proba,
+    log_proba_logits,
+    reference_logits,
+    reference_outputs,
+    resolve_classes,
 )
 from .exceptions import VALID_NEEDS_REFERENCE
 
@@ -110,10 +122,18 @@ class DataHooksMixin:
             valid = self._reference_items(valid, None, None, fixed_classes=True)
         return train, valid
 
-    def _reference_items(self, dataset, y, reference_proba, *, fixed_classes):
-        """Wrap item input with h1's outputs, once per fit."""
+    def _reference_items(
+        self, dataset, y, reference_proba, *, fixed_classes, with_logits=None
+    ):
+        """Wrap item input with h1's outputs, once per fit.
+
+        h1's logits are cached too when ``with_logits`` (None: when the
+        dissonance is a distillation).
+        """
         if fixed_classes and self.reference is None:
             raise ValueError(VALID_NEEDS_REFERENCE)
+        if with_logits is None:
+            with_logits = self.dissonance in DISTILLATIONS
         items, classes = reference_items(
             dataset,
             y,
@@ -122,18 +142,96 @@ class DataHooksMixin:
             classes=self.classes_ if fixed_classes else self.classes,
             batch_size=self.batch_size,
             fixed_classes=fixed_classes,
+            with_logits=with_logits,
         )
         return items if fixed_classes else (items, classes)
 
-    def _prepare_items(self, X, y, reference_proba, *, reset):
+    def _prepare_items(self, X, y, reference_proba, *, reset, with_logits=False):
         """Item input (a Dataset, a dict, a SliceDataset) with h1's outputs."""
         if reset:
             for name in ("n_features_in_", "feature_names_in_"):
                 self.__dict__.pop(name, None)
         dataset = item_dataset(X, y)
         items, classes = self._reference_items(
-            dataset, y, reference_proba, fixed_classes=False
+            dataset, y, reference_proba, fixed_classes=False, with_logits=with_logits
         )
         self.classes_inferred_ = classes
         # skorch's own y (None stays None: a stratified split then says so)
         return items, (None if y is None else np.asarray(items.y))
+
+    def _prepare_fit(self, X, y, reference_proba, *, reset, with_logits=None):
+        """Validate the input and cache h1's outputs with the rows.
+
+        h1's logits are cached too when ``with_logits`` (None: when the
+        dissonance is a distillation); new error and strict imitation need
+        only its probabilities.
+        """
+        self._check_loss_params()
+        check_device(self.device)
+        if with_logits is None:
+            with_logits = self.dissonance in DISTILLATIONS
+        if is_item_input(X):
+            items, y_items = self._prepare_items(
+                X, y, reference_proba, reset=reset, with_logits=with_logits
+            )
+            self._set_logits_kind(items.h1_logits_from_proba)
+            return items, y_items
+        X_raw = X
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=np.float32,
+            allow_nd=True,
+            ensure_all_finite=True,
+        )
+        check_classification_targets(y)
+        classes = resolve_classes(
+            self.reference,
+            y,
+            has_proba=reference_proba is not None,
+            classes=self.classes,
+        )
+        h1_logits, from_proba = None, False
+        if reference_proba is not None:
+            h1_proba, h1_labels = check_reference_proba(
+                reference_proba, X.shape[0], classes
+            )
+            if with_logits:
+                h1_logits, from_proba = log_proba_logits(h1_proba), True
+        else:
+            # One BLAS thread for h1: OpenBLAS's idle workers spin for about
+            # 0.1 s after a parallel call, on the cores torch is about to
+            # train on (measured: the first 3 epochs on digits ran 2x slower).
+            with threadpool_limits(limits=1, user_api="blas"):
+                if with_logits:
+                    h1_proba, h1_labels, h1_logits, from_proba = reference_logits(
+                        self.reference, X_raw, classes
+                    )
+                else:
+                    h1_proba, h1_labels = reference_outputs(
+                        self.reference, X_raw, classes
+                    )
+        self._set_logits_kind(from_proba)
+        position = {label: i for i, label in enumerate(classes.tolist())}
+        y_encoded = np.fromiter(
+            (position[label] for label in y.tolist()), dtype=np.int64, count=len(y)
+        )
+        self.classes_inferred_ = classes
+        h1_correct = np.asarray(h1_labels == y, dtype=bool)
+        if self._uses_custom_dataset():
+            # the user's dataset class serves the rows; h1's outputs by index
+            inner = NeuralNet.get_dataset(self, X, y_encoded)
+            dataset = ReferenceItems(inner, h1_proba, h1_correct, h1_logits=h1_logits)
+        else:
+            dataset = ArrayDataset(X, y_encoded, h1_proba, h1_correct, h1_logits)
+        dataset.reference_labels = np.asarray(h1_labels)  # for scoring sweeps
+        return dataset, y_encoded
+
+    def _set_logits_kind(self, from_proba):
+        """Record whether h1's cached logits are log-probabilities."""
+        changed = getattr(self, "h1_logits_from_proba_", False) != from_proba
+        self.h1_logits_from_proba_ = bool(from_proba)
+        if changed and getattr(self, "initialized_", False):
+            self.initialize_criterion()  # a warm start keeps its criterion

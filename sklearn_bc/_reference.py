@@ -1,5 +1,7 @@
 """Adapt any reference model h1 to "class probabilities and labels for X".
 
+:func:`reference_logits` adds h1's logits, for the distillation dissonances.
+
 Supported references: a fitted scikit-learn classifier or ``Pipeline`` (with
 or without ``predict_proba``), a fitted skorch classifier, or a
 ``torch.nn.Module`` returning logits (or a tuple whose first element is the
@@ -27,11 +29,35 @@ REFERENCE_REQUIRED = (
 )
 
 
+# probabilities are clipped here before their log stands in for logits: the
+# log-probabilities of a one-hot row stay finite (|log 1e-6| = 13.8)
+LOG_PROBA_FLOOR = 1e-6
+
+
 class ReferenceOutputs(NamedTuple):
     """h1's outputs on a data set, aligned to the classes of h2."""
 
     proba: np.ndarray  # (n_samples, n_classes), float32
     labels: np.ndarray  # (n_samples,), in the label space of h2's classes_
+
+
+class ReferenceLogits(NamedTuple):
+    """h1's outputs with its logits, for the distillation dissonances."""
+
+    proba: np.ndarray  # (n_samples, n_classes), float32
+    labels: np.ndarray  # (n_samples,)
+    logits: np.ndarray  # (n_samples, n_classes), float32
+    from_proba: bool  # the logits are log-probabilities (compare centred rows)
+
+
+def log_proba_logits(proba):
+    """``log(max(proba, LOG_PROBA_FLOOR))``: logits of (nearly) ``proba``'s law.
+
+    Exact up to the floor: a softmax of ``log q`` is ``q`` (logits are
+    defined up to a constant per row).
+    """
+    proba = np.asarray(proba, dtype=np.float32)
+    return np.log(np.maximum(proba, LOG_PROBA_FLOOR)).astype(np.float32)
 
 
 def _is_torch_module(reference):
@@ -216,6 +242,65 @@ def reference_outputs(reference, X, classes):
         Classes of h2 (sorted). For a torch module, column ``k`` of its
         output is class ``classes[k]``.
     """
+    proba, labels, _, _ = _outputs(reference, X, classes, with_logits=False)
+    return ReferenceOutputs(proba, labels)
+
+
+def reference_logits(reference, X, classes):
+    """Return h1's probabilities, labels and logits on ``X``.
+
+    The logits, in order of preference: a torch module's raw outputs; a
+    skorch net's module outputs (its ``forward``) when its criterion is a
+    ``CrossEntropyLoss``; a scikit-learn model's ``decision_function`` (one
+    column per class; for two classes its one column ``d`` gives logits
+    ``[0, d]``); its ``predict_log_proba``; else ``log(predict_proba)``
+    clipped away from 0. The last two (and ``log`` of a skorch net's
+    probabilities) are log-probabilities: ``from_proba`` is True and the
+    logit distances compare centred rows.
+
+    Parameters
+    ----------
+    reference : fitted classifier or torch.nn.Module
+    X : array-like
+    classes : ndarray
+
+    Returns
+    -------
+    outputs : ReferenceLogits
+    """
+    return ReferenceLogits(*_outputs(reference, X, classes, with_logits=True))
+
+
+def _skorch_logits(net, X):
+    """A skorch net's module outputs when they are logits (CE criterion), else None."""
+    if not isinstance(getattr(net, "criterion_", None), torch.nn.CrossEntropyLoss):
+        return None
+    with _preserved_modes(_skorch_modules(net)):
+        out = net.forward(X, training=False, device="cpu")
+    if isinstance(out, (tuple, list)):
+        out = out[0]
+    return out.detach().float().numpy()
+
+
+def _sklearn_logits(reference, X, n_classes):
+    """decision_function (as logits), else predict_log_proba, else None."""
+    if hasattr(reference, "decision_function"):
+        scores = np.asarray(reference.decision_function(X), dtype=np.float32)
+        if n_classes == 2 and scores.ndim == 1:
+            return np.stack([np.zeros_like(scores), scores], axis=1), False
+        if scores.ndim == 2 and scores.shape[1] == n_classes:
+            return scores, False
+        # e.g. one-vs-one scores (n_classes * (n_classes - 1) / 2 columns)
+    if hasattr(reference, "predict_log_proba"):
+        with np.errstate(divide="ignore"):  # log 0, floored below
+            log_proba = np.asarray(reference.predict_log_proba(X), dtype=np.float32)
+        if log_proba.ndim == 2 and log_proba.shape[1] == n_classes:
+            # -inf where a probability is 0: floored like log(predict_proba)
+            return np.maximum(log_proba, np.float32(np.log(LOG_PROBA_FLOOR))), True
+    return None, True
+
+
+def _outputs(reference, X, classes, *, with_logits):
     ref_classes = check_reference(reference)
     if ref_classes is None:
         logits = _torch_logits(reference, X)
@@ -235,8 +320,9 @@ def reference_outputs(reference, X, classes):
                 "(drop the final softmax), or pass h1's probabilities as "
                 "reference_proba."
             )
-        proba = torch.softmax(logits, dim=1).numpy()
-        return ReferenceOutputs(proba.astype(np.float32), classes[proba.argmax(axis=1)])
+        proba = torch.softmax(logits, dim=1).numpy().astype(np.float32)
+        labels = classes[proba.argmax(axis=1)]
+        return proba, labels, logits.numpy() if with_logits else None, False
 
     check_reference_classes(ref_classes, classes)
     if _is_skorch_net(reference):
@@ -254,7 +340,7 @@ def reference_outputs(reference, X, classes):
             "its hard labels stand in for its distribution, so strict imitation "
             "equals new error.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         proba = (np.asarray(labels)[:, None] == ref_classes[None, :]).astype(np.float32)
     proba = np.asarray(proba, dtype=np.float32)
@@ -266,7 +352,21 @@ def reference_outputs(reference, X, classes):
             f"classes {ref_classes.tolist()}."
         )
     _check_probabilities(proba, f"The reference model {name}'s predict_proba outputs")
-    return ReferenceOutputs(proba, np.asarray(labels))
+    if not with_logits:
+        return proba, np.asarray(labels), None, False
+    if _is_skorch_net(reference):
+        logits, from_proba = _skorch_logits(reference, X), False
+    else:
+        logits, from_proba = _sklearn_logits(reference, X, len(ref_classes))
+    if logits is None:
+        logits, from_proba = log_proba_logits(proba), True
+    elif logits.shape != proba.shape:
+        raise ValueError(
+            f"The reference model {name}'s logits have shape {logits.shape}; "
+            f"expected {proba.shape}, one column per class."
+        )
+    _check_finite_outputs(logits, f"The reference model {name}'s logits")
+    return proba, np.asarray(labels), logits.astype(np.float32), from_proba
 
 
 def check_reference_classes(ref_classes, classes):

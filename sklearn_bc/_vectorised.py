@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from .distillation import _distillation_loss
 from .losses import _compatibility_loss
 
 # optimizers whose update of an element depends on that element's history only
@@ -168,11 +169,37 @@ class _Stack:
         }
 
 
-def _batch_losses(output, y, proba, correct, points, *, base, imitation_target):
-    """Each stacked model's loss, one functional-core call per dissonance."""
+_DISTILLATIONS = ("focal_distillation", "logit_inhibition", "churn_distillation")
+
+
+def _batch_losses(
+    output, y, proba, correct, logits, points, *, base, imitation_target,
+    distillation,
+):  # fmt: skip
+    """Each stacked model's loss, one functional-core call per dissonance.
+
+    Every point of a dissonance gets its own ``lambda_c`` (a tensor of one
+    weight per stacked model); the other settings are the sweep's.
+    """
     if base == "binary_cross_entropy":
         output = output.reshape(output.shape[0], y.shape[0])
     losses = torch.empty(output.shape[0], dtype=output.dtype, device=output.device)
+    for dissonance in _DISTILLATIONS:
+        index = points.index_of(dissonance)
+        if index is None:
+            continue
+        losses = losses.index_put(
+            (index,),
+            _distillation_loss(
+                dissonance,
+                output[index],
+                y,
+                logits.to(output.dtype),
+                correct,
+                lambda_c=points.lambdas[index],
+                **distillation,
+            ),
+        )
     for dissonance, target in (("new_error", None), ("strict_imitation", "soft")):
         index = points.index_of(dissonance)
         if index is None:
@@ -220,7 +247,7 @@ class Points:
     def distinct(self, imitation_target):
         """Indices of the points that train distinct models, and the expansion.
 
-        At lambda_c=0 both dissonances are the plain loss, and strict
+        At lambda_c=0 every dissonance is the plain loss, and strict
         imitation of h1's *label* equals new error (where h1 is right its
         label is y): such points train the same model, so it is trained once.
 
@@ -237,7 +264,7 @@ class Points:
             lam = float(lam)
             if lam == 0.0:
                 dissonance = "plain"
-            elif imitation_target == "hard":
+            elif imitation_target == "hard" and dissonance == "strict_imitation":
                 dissonance = "new_error"
             expand.append(first.setdefault((dissonance, lam), len(first)))
         keep = [expand.index(k) for k in range(len(first))]
@@ -257,12 +284,13 @@ def train_points(
     seed,
     base,
     imitation_target,
+    distillation=None,
     rows=None,
 ):
     """Train one copy of ``module`` per point on the same batches.
 
     Points that train the same model (:meth:`Points.distinct`: lambda_c=0 of
-    both dissonances, and hard imitation next to new error) are trained once.
+    every dissonance, and hard imitation next to new error) are trained once.
 
     Parameters
     ----------
@@ -270,7 +298,8 @@ def train_points(
         The initial h2, on the training device (not modified).
     points : Points
     data : tuple of Tensor
-        ``X, y, h1_proba, h1_correct`` on the device.
+        ``X, y, h1_proba, h1_correct, h1_logits`` on the device
+        (``h1_logits`` None when no point is a distillation).
     rows : Tensor of int or None
         The training rows of ``data`` (None: all). Batches are gathered
         from ``data`` through it, so no copy of the training rows is made.
@@ -278,6 +307,9 @@ def train_points(
         Train the points together (stacked) or one after the other.
     seed : int
         Seed of the batch order (the same for every point).
+    distillation : dict or None
+        Keyword arguments of the distillation dissonances' functional form
+        (``alpha``, ``beta``, ``distance``, ...), the same for every point.
 
     Returns
     -------
@@ -286,6 +318,7 @@ def train_points(
     train_loss : ndarray of shape (n_points, max_epochs)
         Each epoch's mean training loss (batches weighted by their size).
     """
+
     def train(group):
         return _train_group(
             module,
@@ -298,6 +331,7 @@ def train_points(
             seed,
             base,
             imitation_target,
+            distillation or {},
             rows,
         )
 
@@ -317,9 +351,9 @@ def train_points(
 
 def _train_group(
     module, points, data, optimizer, optimizer_kwargs, max_epochs, batch_size,
-    seed, base, imitation_target, rows,
+    seed, base, imitation_target, distillation, rows,
 ):  # fmt: skip
-    X, y, proba, correct = data
+    X, y, proba, correct, logits = data
     n = X.shape[0] if rows is None else len(rows)
     single = len(points) == 1
     if single:  # the plain module: BatchNorm and friends work as usual
@@ -341,8 +375,9 @@ def _train_group(
             xb = X[batch]
             output = _unwrap(model(xb))[None] if single else _unwrap(stack.forward(xb))
             losses = _batch_losses(
-                output, y[batch], proba[batch], correct[batch], points,
-                base=base, imitation_target=imitation_target,
+                output, y[batch], proba[batch], correct[batch],
+                None if logits is None else logits[batch], points, base=base,
+                imitation_target=imitation_target, distillation=distillation,
             )  # fmt: skip
             opt.zero_grad()
             losses.sum().backward()

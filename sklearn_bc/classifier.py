@@ -3,104 +3,36 @@
 from __future__ import annotations
 
 import copy
-import numbers
-from functools import partial
 
 import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
-from skorch import NeuralNet, NeuralNetClassifier
+from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochScoring, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import ValidSplit
-from skorch.utils import to_numpy, to_tensor
-from threadpoolctl import threadpool_limits
+from skorch.utils import to_tensor
 
-from ._data import ArrayDataset, ReferenceBatch
-from ._dataset_input import ReferenceItems, has_reference_outputs, is_item_input
+from ._criterion import (
+    DISTILLATIONS,
+    LOSS_PARAMS,
+    NONLINEARITY,
+    build_criterion,
+    check_loss_params,
+    check_max_epochs,
+    encoded_accuracy,
+)
+from ._data import ReferenceBatch
+from ._dataset_input import has_reference_outputs, is_item_input
 from ._net_hooks import DataHooksMixin
 from ._reference import (
     ReferenceParamsMixin,
     _is_skorch_net,
     _skorch_modules,
     check_reference,
-    check_reference_proba,
-    reference_outputs,
-    resolve_classes,
-)
-from .losses import (
-    BASE_LOSSES,
-    IMITATION_TARGETS,
-    NewErrorLoss,
-    StrictImitationLoss,
-    _check_choice,
-    _check_lambda_c,
 )
 
 __all__ = ["BackwardCompatibleClassifier"]
-
-DISSONANCES = ("new_error", "strict_imitation")
-_LOSS_PARAMS = {"dissonance", "lambda_c", "base_loss", "imitation_target"}
-
-
-def _sigmoid_two_columns(logit):
-    proba = torch.sigmoid(logit.reshape(-1))
-    return torch.stack([1 - proba, proba], dim=1)
-
-
-_NONLINEARITY = {
-    "cross_entropy": partial(torch.softmax, dim=-1),
-    "nll": torch.exp,
-    "kl_div": torch.exp,
-    "binary_cross_entropy": _sigmoid_two_columns,
-}
-
-
-def _encoded_accuracy(net, X, y):
-    """Validation accuracy in skorch's encoded label space (y = class indices)."""
-    output = to_numpy(net.forward(X, training=False))
-    if net.base_loss == "binary_cross_entropy":
-        pred = (output.reshape(-1) > 0).astype(np.int64)
-    else:
-        pred = output.argmax(axis=1)
-    return float(np.mean(pred == np.asarray(y)))
-
-
-def _check_device(device):
-    """Raise a ValueError unless ``device`` is usable by this torch build."""
-    try:
-        device = torch.device(device if device is not None else "cpu")
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must name a torch device; got {device!r}.") from exc
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={str(device)!r} was requested but CUDA is not available on "
-            "this machine; use device='cpu'."
-        )
-    try:
-        torch.empty(0, device=device)
-    except (RuntimeError, AssertionError, NotImplementedError) as exc:
-        if device.type == "cuda":
-            detail = f"this machine has {torch.cuda.device_count()} CUDA device(s)"
-        else:
-            detail = (
-                f"this torch build ({torch.__version__}) has no {device.type!r} backend"
-            )
-        raise ValueError(
-            f"device={str(device)!r} is not available: {detail}; use device='cpu'"
-            + (" or an available 'cuda:N'" if torch.cuda.is_available() else "")
-            + "."
-        ) from exc
-
-
-def _check_max_epochs(max_epochs):
-    if (
-        isinstance(max_epochs, bool)
-        or not isinstance(max_epochs, numbers.Integral)
-        or max_epochs < 0
-    ):
-        raise ValueError(f"max_epochs must be a non-negative int; got {max_epochs!r}.")
 
 
 def _known_reference_classes(reference):
@@ -159,9 +91,18 @@ class BackwardCompatibleClassifier(
         skorch classifier, or a ``torch.nn.Module`` returning logits (column
         ``k`` is class ``classes_[k]``). May be None only when h1's outputs are
         passed to :meth:`fit` as ``reference_proba``.
-    dissonance : {"new_error", "strict_imitation"}, default="new_error"
-        Penalise h2's loss where h1 was right, or pull h2 towards h1's
-        distribution there.
+    dissonance : {"new_error", "strict_imitation", "focal_distillation", \
+            "logit_inhibition", "churn_distillation"}, default="new_error"
+        Where h1 was right, penalise h2's loss (``"new_error"``) or pull h2
+        towards h1's distribution (``"strict_imitation"``); on every row,
+        distil h1's logits into h2, most where h1 was right
+        (``"focal_distillation"``, :class:`~sklearn_bc.FocalDistillationLoss`),
+        penalise only logit differences above a margin (``"logit_inhibition"``,
+        :class:`~sklearn_bc.LogitInhibitionLoss`), or mix the labels with h1's
+        distribution (``"churn_distillation"``, loss ``(1 - lambda_c) * CE(y) +
+        lambda_c * CE(h1)``, :class:`~sklearn_bc.ChurnDistillationLoss`). The
+        last three need ``base_loss="cross_entropy"`` and h1's logits, cached
+        once per fit (see Notes).
     lambda_c : float, default=0.5
         Weight of the dissonance in [0, 1]; 0 is plain training.
     base_loss : {"cross_entropy", "nll", "kl_div", "binary_cross_entropy"}, \
@@ -170,8 +111,20 @@ class BackwardCompatibleClassifier(
     imitation_target : {"soft", "hard"}, default="soft"
         For strict imitation: imitate h1's distribution or its label (the hard
         label makes strict imitation equal to new error).
+    focal_alpha, focal_beta : float >= 0, default=1.0, 5.0
+        Row weights ``focal_alpha + focal_beta * 1[h1 right]`` of focal
+        distillation and logit inhibition (``1, 0``: plain distillation).
+    distill_distance : {"kl", "logit_mse"}, default="kl"
+        Focal distillation's distance: ``T^2 KL(softmax(h1/T) || softmax(h2/T))``
+        or the mean squared logit difference.
+    temperature : float > 0, default=1.0
+        ``T`` of the KL distance.
+    inhibition_margin : float >= 0, default=1.0
+        Logit inhibition leaves differences up to this margin free.
+    inhibition_p : float > 0, default=2.0
+        Power of logit inhibition's excess difference.
     criterion : None, default=None
-        Built from ``dissonance``, ``base_loss`` and ``lambda_c``; leave it None.
+        Built from the dissonance parameters; leave it None.
     train_split : callable or None, default=ValidSplit(5, stratified=True)
         skorch's internal validation split (its rows use the same cached h1
         outputs). None trains on all rows.
@@ -192,6 +145,8 @@ class BackwardCompatibleClassifier(
         Number of features seen during fit.
     history_ : skorch.History
         Training history (``history`` in skorch).
+    h1_logits_from_proba_ : bool
+        Whether the cached h1 logits are log-probabilities (see Notes).
 
     See Also
     --------
@@ -204,6 +159,16 @@ class BackwardCompatibleClassifier(
     the differences that training against h1 implies: ``criterion`` is built
     from the dissonance, the classes are the reference's, and h1 is run on
     every input. See the "Coming from skorch" page of the documentation.
+
+    h1's logits (distillation dissonances only): a torch reference's raw
+    outputs; a skorch reference's module outputs when its criterion is a
+    ``CrossEntropyLoss``; a scikit-learn reference's ``decision_function``
+    (two classes: ``[0, d]``), else ``predict_log_proba``, else
+    ``log(predict_proba)`` floored at 1e-6 (also for ``reference_proba``).
+    Log-probabilities are logits of the same distribution up to a constant
+    per row: the KL distance and churn distillation do not see that
+    constant, and the logit distances then compare both models' logits
+    centred per row (``h1_logits_from_proba_``).
 
     h1's outputs are computed with one BLAS thread (``threadpoolctl``). The
     worker threads of a multi-threaded BLAS keep spinning for about 0.1 s
@@ -241,6 +206,12 @@ class BackwardCompatibleClassifier(
         lambda_c=0.5,
         base_loss="cross_entropy",
         imitation_target="soft",
+        focal_alpha=1.0,
+        focal_beta=5.0,
+        distill_distance="kl",
+        temperature=1.0,
+        inhibition_margin=1.0,
+        inhibition_p=2.0,
         criterion=None,
         train_split=ValidSplit(5, stratified=True),  # noqa: B008 - skorch's default
         classes=None,
@@ -258,6 +229,12 @@ class BackwardCompatibleClassifier(
         self.lambda_c = lambda_c
         self.base_loss = base_loss
         self.imitation_target = imitation_target
+        self.focal_alpha = focal_alpha
+        self.focal_beta = focal_beta
+        self.distill_distance = distill_distance
+        self.temperature = temperature
+        self.inhibition_margin = inhibition_margin
+        self.inhibition_p = inhibition_p
 
     # -- the reference is a hyper-parameter that is never cloned, registered or set
     def __setattr__(self, name, value):
@@ -283,7 +260,7 @@ class BackwardCompatibleClassifier(
             params = dict(params)
             self.callbacks = params.pop("callbacks")
         super().set_params(**params)  # refuses reference__* (ReferenceParamsMixin)
-        if getattr(self, "initialized_", False) and _LOSS_PARAMS & params.keys():
+        if getattr(self, "initialized_", False) and LOSS_PARAMS & params.keys():
             self.initialize_criterion()
         return self
 
@@ -296,9 +273,7 @@ class BackwardCompatibleClassifier(
             ("valid_loss", PassthroughScoring(name="valid_loss")),
             (
                 "valid_acc",
-                EpochScoring(
-                    _encoded_accuracy, name="valid_acc", lower_is_better=False
-                ),
+                EpochScoring(encoded_accuracy, name="valid_acc", lower_is_better=False),
             ),
             ("print_log", PrintLog()),
         ]
@@ -316,27 +291,19 @@ class BackwardCompatibleClassifier(
         return self
 
     def _check_loss_params(self):
-        _check_max_epochs(self.max_epochs)
-        _check_choice(self.dissonance, DISSONANCES, "dissonance")
-        _check_lambda_c(self.lambda_c)
-        _check_choice(self.base_loss, BASE_LOSSES, "base_loss")
-        _check_choice(self.imitation_target, IMITATION_TARGETS, "imitation_target")
-        if self.criterion is not None:
-            raise ValueError(
-                "criterion must be None: the loss is built from dissonance, base_loss "
-                f"and lambda_c; got criterion={self.criterion!r}."
-            )
+        check_max_epochs(self.max_epochs)
+        check_loss_params(self)
 
     def initialize_criterion(self):
-        """Build the compatibility loss from the loss parameters."""
+        """Build the compatibility loss from the loss parameters.
+
+        The logit distances compare centred rows when h1's cached logits are
+        log-probabilities (``h1_logits_from_proba_``).
+        """
         self._check_loss_params()
-        if self.dissonance == "new_error":
-            loss = NewErrorLoss(self.lambda_c, base=self.base_loss)
-        else:
-            loss = StrictImitationLoss(
-                self.lambda_c, base=self.base_loss, target=self.imitation_target
-            )
-        self.criterion_ = loss
+        self.criterion_ = build_criterion(
+            self, center_logits=getattr(self, "h1_logits_from_proba_", False)
+        )
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -348,6 +315,13 @@ class BackwardCompatibleClassifier(
             )
         if isinstance(y_pred, (tuple, list)):
             y_pred = y_pred[0]
+        if self.dissonance in DISTILLATIONS:
+            return self.criterion_(
+                y_pred,
+                to_tensor(y_true, device=self.device),
+                to_tensor(X.h1_logits, device=self.device),
+                h1_correct=to_tensor(X.h1_correct, device=self.device),
+            )
         return self.criterion_(
             y_pred,
             to_tensor(y_true, device=self.device),
@@ -361,58 +335,10 @@ class BackwardCompatibleClassifier(
             and self.predict_nonlinearity == "auto"
         ):
             self.check_is_fitted()
-            return _NONLINEARITY[self.base_loss]
+            return NONLINEARITY[self.base_loss]
         return super()._get_predict_nonlinearity()
 
     # -- fitting
-    def _prepare_fit(self, X, y, reference_proba, *, reset):
-        """Validate the input and cache h1's outputs with the rows."""
-        self._check_loss_params()
-        _check_device(self.device)
-        if is_item_input(X):
-            return self._prepare_items(X, y, reference_proba, reset=reset)
-        X_raw = X
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            dtype=np.float32,
-            allow_nd=True,
-            ensure_all_finite=True,
-        )
-        check_classification_targets(y)
-        classes = resolve_classes(
-            self.reference,
-            y,
-            has_proba=reference_proba is not None,
-            classes=self.classes,
-        )
-        if reference_proba is not None:
-            h1_proba, h1_labels = check_reference_proba(
-                reference_proba, X.shape[0], classes
-            )
-        else:
-            # One BLAS thread for h1: OpenBLAS's idle workers spin for about
-            # 0.1 s after a parallel call, on the cores torch is about to
-            # train on (measured: the first 3 epochs on digits ran 2x slower).
-            with threadpool_limits(limits=1, user_api="blas"):
-                h1_proba, h1_labels = reference_outputs(self.reference, X_raw, classes)
-        position = {label: i for i, label in enumerate(classes.tolist())}
-        y_encoded = np.fromiter(
-            (position[label] for label in y.tolist()), dtype=np.int64, count=len(y)
-        )
-        self.classes_inferred_ = classes
-        h1_correct = np.asarray(h1_labels == y, dtype=bool)
-        if self._uses_custom_dataset():
-            # the user's dataset class serves the rows; h1's outputs by index
-            inner = NeuralNet.get_dataset(self, X, y_encoded)
-            dataset = ReferenceItems(inner, h1_proba, h1_correct)
-        else:
-            dataset = ArrayDataset(X, y_encoded, h1_proba, h1_correct)
-        dataset.reference_labels = np.asarray(h1_labels)  # for scoring sweeps
-        return dataset, y_encoded
-
     def fit(self, X, y, reference_proba=None, **fit_params):
         """Train h2 with the compatibility loss.
 

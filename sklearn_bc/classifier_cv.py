@@ -14,6 +14,15 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._criterion import (
+    DISSONANCES,
+    DISTILLATION_PARAMS,
+    DISTILLATIONS,
+    check_base_loss,
+    check_device,
+    check_distillation_params,
+    distillation_options,
+)
 from ._reference import ReferenceParamsMixin
 from ._vectorised import (
     Points,
@@ -22,7 +31,7 @@ from ._vectorised import (
     train_points,
     vectorisation_problems,
 )
-from .classifier import DISSONANCES, BackwardCompatibleClassifier, _check_device
+from .classifier import BackwardCompatibleClassifier
 from .losses import _check_choice, _check_lambda_c
 from .scorers import _GREATER_IS_BETTER, _score_labels
 
@@ -93,8 +102,14 @@ class BackwardCompatibleClassifierCV(
         The fitted reference model h1 (never modified, never cloned).
     lambdas : array-like of float in [0, 1], default=None
         The ``lambda_c`` values; None means ``np.linspace(0, 1, 11)``.
-    dissonances : tuple of {"new_error", "strict_imitation"}, \
+    dissonances : str or tuple of {"new_error", "strict_imitation", \
+            "focal_distillation", "logit_inhibition", "churn_distillation"}, \
             default=("new_error", "strict_imitation")
+        The dissonances to sweep (see :class:`BackwardCompatibleClassifier`).
+        At ``lambda_c=0`` every dissonance is plain training: that model is
+        trained once. The distillation dissonances need
+        ``base_loss="cross_entropy"``; h1's logits are then cached once per
+        fit, next to its probabilities.
     cv : int, cross-validation splitter, iterable or None, default=3
         As in ``GridSearchCV`` (an int is a ``StratifiedKFold``). ``None``
         skips cross-validation: every point is trained once on all of ``X``
@@ -111,6 +126,11 @@ class BackwardCompatibleClassifierCV(
         metric name, or by ``callable(cv_results_) -> index``.
     base_loss, imitation_target : str
         As in :class:`BackwardCompatibleClassifier`.
+    focal_alpha, focal_beta, distill_distance, temperature, \
+            inhibition_margin, inhibition_p
+        The distillation dissonances' settings, as in
+        :class:`BackwardCompatibleClassifier` (one set for the whole sweep:
+        only ``lambda_c`` varies between the points of a dissonance).
     max_epochs : int, default=10
     batch_size : int, default=128
     lr : float, default=0.01
@@ -175,12 +195,18 @@ class BackwardCompatibleClassifierCV(
         reference=None,
         *,
         lambdas=None,
-        dissonances=DISSONANCES,
+        dissonances=("new_error", "strict_imitation"),
         cv=3,
         scoring=None,
         refit=True,
         base_loss="cross_entropy",
         imitation_target="soft",
+        focal_alpha=1.0,
+        focal_beta=5.0,
+        distill_distance="kl",
+        temperature=1.0,
+        inhibition_margin=1.0,
+        inhibition_p=2.0,
         max_epochs=10,
         batch_size=128,
         lr=0.01,
@@ -199,6 +225,12 @@ class BackwardCompatibleClassifierCV(
         self.refit = refit
         self.base_loss = base_loss
         self.imitation_target = imitation_target
+        self.focal_alpha = focal_alpha
+        self.focal_beta = focal_beta
+        self.distill_distance = distill_distance
+        self.temperature = temperature
+        self.inhibition_margin = inhibition_margin
+        self.inhibition_p = inhibition_p
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -273,6 +305,7 @@ class BackwardCompatibleClassifierCV(
             lambda_c=lambda_c,
             base_loss=self.base_loss,
             imitation_target=self.imitation_target,
+            **{name: getattr(self, name) for name in DISTILLATION_PARAMS},
             train_split=None,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
@@ -298,7 +331,9 @@ class BackwardCompatibleClassifierCV(
                 "refit must be a bool, a callable or one of the scoring names "
                 f"{_check_scoring(self.scoring)}; got {self.refit!r}."
             )
-        _check_device(self.device)
+        check_device(self.device)
+        check_base_loss(self.base_loss, [d for d, _ in self._points()])
+        return check_distillation_params(self)
 
     # -- fitting
     def fit(self, X, y, reference_proba=None):
@@ -315,11 +350,17 @@ class BackwardCompatibleClassifierCV(
         -------
         self : BackwardCompatibleClassifierCV
         """
-        self._check_params()
+        knobs = self._check_params()
         scoring = _check_scoring(self.scoring)
         points = Points(self._points(), self.device)
-        template = self._make_classifier()
+        # a distillation template caches h1's logits too (for every point)
+        distilled = [d for d, _ in points.pairs if d in DISTILLATIONS]
+        template = self._make_classifier(*distilled[:1])
         dataset, _ = template._prepare_fit(X, y, reference_proba, reset=True)
+        # one set of distillation settings for every point of the sweep
+        options = distillation_options(
+            knobs, center_logits=template.h1_logits_from_proba_
+        )
         rng = check_random_state(self.random_state)
         init_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
         with torch.random.fork_rng(devices=[]):
@@ -363,6 +404,7 @@ class BackwardCompatibleClassifierCV(
                 seed=batch_seed,
                 base=self.base_loss,
                 imitation_target=self.imitation_target,
+                distillation=options,
             )
 
         all_rows = np.arange(len(y_all))
@@ -405,7 +447,7 @@ class BackwardCompatibleClassifierCV(
         """The training arrays on the device once, X in the module's dtype."""
         device = torch.device(self.device)
         dtype = next((p.dtype for p in module.parameters()), torch.float32)
-        proba = dataset.h1_proba
+        proba, logits = dataset.h1_proba, dataset.h1_logits
         if proba.numel() > _COMPACT_PROBA:
             proba = proba.half()  # compact cache; cast back per batch
         return (
@@ -413,6 +455,7 @@ class BackwardCompatibleClassifierCV(
             dataset.y.to(device),
             proba.to(device),
             dataset.h1_correct.to(device),
+            None if logits is None else logits.to(device),
         )
 
     def _copy_input_attributes(self, template):
@@ -498,6 +541,7 @@ class BackwardCompatibleClassifierCV(
         # an initialised net is fitted, the feature count makes it check X
         estimator.classes_inferred_ = self.classes_
         estimator.n_features_in_ = self.n_features_in_
+        estimator.h1_logits_from_proba_ = self._template.h1_logits_from_proba_
         if hasattr(self, "feature_names_in_"):
             estimator.feature_names_in_ = self.feature_names_in_
         estimator.initialize()

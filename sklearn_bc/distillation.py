@@ -113,6 +113,90 @@ def _weighted_loss(h2_logits, y, distance, weights, lambda_c):
     return _cross_entropy(h2_logits, y) + lambda_c * (weights * distance).mean(-1)
 
 
+def _focal_distillation(
+    h2_logits, y, h1_logits, h1_correct, *, lambda_c, distance, alpha, beta,
+    temperature, center_logits,
+):  # fmt: skip
+    weights = _focal_weights(h1_logits, y, h1_correct, alpha, beta, h2_logits.dtype)
+    if distance == "kl":
+        t = temperature
+        target = F.softmax(h1_logits / t, dim=-1)
+        log_student = F.log_softmax(h2_logits / t, dim=-1)
+        kl = torch.xlogy(target, target) - target * log_student
+        row_distance = t * t * kl.sum(-1)
+    else:
+        a, b = h2_logits, h1_logits
+        if center_logits:
+            a, b = _centred(a), _centred(b)
+        row_distance = (a - b).pow(2).mean(-1)
+    return _weighted_loss(h2_logits, y, row_distance, weights, lambda_c)
+
+
+def _logit_inhibition(
+    h2_logits, y, h1_logits, h1_correct, *, lambda_c, margin, p, alpha, beta,
+    center_logits,
+):  # fmt: skip
+    weights = _focal_weights(h1_logits, y, h1_correct, alpha, beta, h2_logits.dtype)
+    a, b = h2_logits, h1_logits
+    if center_logits:
+        a, b = _centred(a), _centred(b)
+    excess = ((a - b).abs() - margin).clamp_min(0.0)
+    return _weighted_loss(h2_logits, y, excess.pow(p).mean(-1), weights, lambda_c)
+
+
+def _churn_distillation(h2_logits, y, h1_logits, *, lambda_c):
+    if isinstance(lambda_c, torch.Tensor):
+        lambda_c = lambda_c.to(h2_logits.dtype)
+    log_proba = F.log_softmax(h2_logits, dim=-1)
+    target = F.softmax(h1_logits, dim=-1)
+    soft = -(target * log_proba).sum(-1).mean(-1)
+    return (1 - lambda_c) * _cross_entropy(h2_logits, y) + lambda_c * soft
+
+
+def _distillation_loss(
+    dissonance, h2_logits, y, h1_logits, h1_correct, *, lambda_c, alpha=1.0,
+    beta=5.0, distance="kl", temperature=1.0, margin=1.0, p=2.0,
+    center_logits=False,
+):  # fmt: skip
+    """The functional core of the three losses, for one model or a stack.
+
+    Parameters
+    ----------
+    dissonance : {"focal_distillation", "logit_inhibition", "churn_distillation"}
+    h2_logits : Tensor of shape (..., n, n_classes)
+        Logits of one model, or of a stack of models (leading dimensions) on
+        the same batch.
+    y : Tensor of shape (n,)
+    h1_logits : detached Tensor of shape (n, n_classes), in h2's dtype
+    h1_correct : bool Tensor of shape (n,) or None
+    lambda_c : float or Tensor of shape (n_models,)
+        One weight, or one weight per stacked model.
+    alpha, beta, distance, temperature, margin, p, center_logits
+        As in the loss classes (each dissonance reads its own).
+
+    Returns
+    -------
+    loss : Tensor of shape h2_logits' leading dimensions (a scalar for one model)
+    """
+    if dissonance == "focal_distillation":
+        return _focal_distillation(
+            h2_logits, y, h1_logits, h1_correct, lambda_c=lambda_c,
+            distance=distance, alpha=alpha, beta=beta, temperature=temperature,
+            center_logits=center_logits,
+        )  # fmt: skip
+    if dissonance == "logit_inhibition":
+        return _logit_inhibition(
+            h2_logits, y, h1_logits, h1_correct, lambda_c=lambda_c, margin=margin,
+            p=p, alpha=alpha, beta=beta, center_logits=center_logits,
+        )  # fmt: skip
+    if dissonance == "churn_distillation":
+        return _churn_distillation(h2_logits, y, h1_logits, lambda_c=lambda_c)
+    raise ValueError(
+        "dissonance must be one of ['focal_distillation', 'logit_inhibition', "
+        f"'churn_distillation']; got {dissonance!r}."
+    )
+
+
 class _DistillationBase(nn.Module):
     def _prepare(self, h2_logits, y, h1_logits, h1_correct):
         h1_logits = h1_logits.detach()
@@ -209,20 +293,11 @@ class FocalDistillationLoss(_DistillationBase):
         loss : scalar Tensor
         """
         h1_logits = self._prepare(h2_logits, y, h1_logits, h1_correct)
-        weights = _focal_weights(
-            h1_logits, y, h1_correct, self.alpha, self.beta, h2_logits.dtype
-        )
-        if self.distance == "kl":
-            t = self.temperature
-            target = F.softmax(h1_logits / t, dim=-1)
-            log_student = F.log_softmax(h2_logits / t, dim=-1)
-            kl = torch.xlogy(target, target) - target * log_student
-            distance = t * t * kl.sum(-1)
-        else:
-            if self.center_logits:
-                h2_logits, h1_logits = _centred(h2_logits), _centred(h1_logits)
-            distance = (h2_logits - h1_logits).pow(2).mean(-1)
-        return _weighted_loss(h2_logits, y, distance, weights, self.lambda_c)
+        return _focal_distillation(
+            h2_logits, y, h1_logits, h1_correct, lambda_c=self.lambda_c,
+            distance=self.distance, alpha=self.alpha, beta=self.beta,
+            temperature=self.temperature, center_logits=self.center_logits,
+        )  # fmt: skip
 
 
 class LogitInhibitionLoss(_DistillationBase):
@@ -297,15 +372,11 @@ class LogitInhibitionLoss(_DistillationBase):
         loss : scalar Tensor
         """
         h1_logits = self._prepare(h2_logits, y, h1_logits, h1_correct)
-        weights = _focal_weights(
-            h1_logits, y, h1_correct, self.alpha, self.beta, h2_logits.dtype
-        )
-        a, b = h2_logits, h1_logits
-        if self.center_logits:
-            a, b = _centred(a), _centred(b)
-        excess = ((a - b).abs() - self.margin).clamp_min(0.0)
-        distance = excess.pow(self.p).mean(-1)
-        return _weighted_loss(h2_logits, y, distance, weights, self.lambda_c)
+        return _logit_inhibition(
+            h2_logits, y, h1_logits, h1_correct, lambda_c=self.lambda_c,
+            margin=self.margin, p=self.p, alpha=self.alpha, beta=self.beta,
+            center_logits=self.center_logits,
+        )  # fmt: skip
 
 
 class ChurnDistillationLoss(_DistillationBase):
@@ -361,8 +432,4 @@ class ChurnDistillationLoss(_DistillationBase):
         loss : scalar Tensor
         """
         h1_logits = self._prepare(h2_logits, y, h1_logits, h1_correct)
-        a = self.lambda_c
-        log_proba = F.log_softmax(h2_logits, dim=-1)
-        target = F.softmax(h1_logits, dim=-1)
-        soft = -(target * log_proba).sum(-1).mean(-1)
-        return (1 - a) * _cross_entropy(h2_logits, y) + a * soft
+        return _churn_distillation(h2_logits, y, h1_logits, lambda_c=self.lambda_c)
