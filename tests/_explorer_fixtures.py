@@ -61,3 +61,40 @@ def tiny_explorer(names=None, **kwargs):
         _named(Y_TEST, names),
         **kwargs,
     )
+
+
+def _flipped(y, rate, n_classes, rng):
+    """``y`` with a share ``rate`` of its labels changed to another class."""
+    flip = rng.rand(len(y)) < rate
+    return np.where(flip, (y + rng.randint(1, n_classes, len(y))) % n_classes, y)
+
+
+def demo_like_explorer(n_classes=10, names=None, n_rows=540, **kwargs):
+    """A report shaped like the demo's: two dissonances x six lambda_c.
+
+    Synthetic predictions (h1 wrong on about 10% of the rows, each h2 on
+    5-13%), 8x8 images per row; ``names`` renames the classes.
+    """
+    from sklearn_bc import CompatibilityExplorer
+
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, n_classes, n_rows)
+    y_ref = _flipped(y, 0.1, n_classes, rng)
+    predictions = {}
+    for dissonance in ("new_error", "strict_imitation"):
+        for lambda_c in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
+            # as lambda_c grows, h2 keeps fewer of h1's errors and makes
+            # fewer of its own: at 1, small "both" and "h2 only" regions side
+            # by side, as in the demo
+            keep = 0.6 - 0.45 * lambda_c + 0.05 * rng.rand()
+            y_pred = np.where(rng.rand(n_rows) < keep, y_ref, y)
+            flip = 0.08 - 0.065 * lambda_c + 0.005 * rng.rand()
+            predictions[dissonance, lambda_c] = _flipped(y_pred, flip, n_classes, rng)
+    images = rng.randint(0, 17, (n_rows, 8, 8)).astype(float)
+    return CompatibilityExplorer.from_predictions(
+        _named(y, names),
+        _named(y_ref, names),
+        {key: _named(p, names) for key, p in predictions.items()},
+        instance_images=images,
+        **kwargs,
+    )

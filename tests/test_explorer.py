@@ -14,6 +14,7 @@ from _explorer_fixtures import (
     Y_TEST,
     Y_TRAIN,
     Lookup,
+    demo_like_explorer,
     tiny_explorer,
     tiny_models,
 )
@@ -30,6 +31,7 @@ from sklearn_bc._explorer._explorer import (
     SOURCE_WITHOUT_SPLIT,
 )
 from sklearn_bc._explorer._page import javascript_bundle
+from sklearn_bc._explorer._spec import format_value
 from sklearn_bc._explorer._tables import encode_png
 from sklearn_bc.modules import MLPModule
 
@@ -571,8 +573,115 @@ def test_from_search_refits_every_candidate_of_a_pipeline(digits, fitted_h1):
     assert_allclose(
         test["reference_accuracy"], np.mean(fitted_h1.predict(X_test) == y_test)
     )
+    # the page opens on the search's best candidate, ringed
+    assert explorer.selected_ == search.best_index_
+    spec = explorer.to_dict()
+    (pick,) = [p for p in spec["params"] if p["name"] == "pick"]
+    assert pick["value"] == [{"p": search.best_index_}]
+    selected = [p["p"] for p in spec["datasets"]["points"] if p["sel"]]
+    assert set(selected) == {search.best_index_}
 
 
 def test_bad_models_argument():
     with pytest.raises(ValueError, match="non-empty dict"):
         CompatibilityExplorer.from_models({}, Lookup(H1).fit(), None, None, [[0]], [0])
+
+
+def test_selected_by_point_id_or_label():
+    by_label = tiny_explorer(selected="strict_imitation lambda_c=1")
+    assert by_label.selected_ == 1
+    assert tiny_explorer(selected=1).selected_ == 1
+    assert tiny_explorer().selected_ is None
+    (pick,) = [p for p in by_label.to_dict()["params"] if p["name"] == "pick"]
+    assert pick["value"] == [{"p": 1}]
+    # a double-click clears the instance choice, never the chosen model
+    assert pick["select"]["clear"] is False
+
+
+@pytest.mark.parametrize("selected", [2, -1, "no such model", True, 1.0])
+def test_selected_must_name_a_point(selected):
+    with pytest.raises(ValueError, match="selected must be a point_id in"):
+        tiny_explorer(selected=selected)
+
+
+INTERVALS = ["accuracy_ref", "accuracy", "accuracy_diff", "btc", "bec"]
+INTERVALS += ["nfr", "pfr"]
+
+
+@pytest.fixture(scope="module")
+def with_intervals():
+    return demo_like_explorer(confidence_level=0.9, random_state=0)
+
+
+def test_points_carry_confidence_intervals(with_intervals):
+    points = with_intervals.points_
+    assert (points["confidence_level"] == 0.9).all()
+    scores = {"accuracy_ref": "reference_accuracy"}
+    diff = points["accuracy"] - points["reference_accuracy"]
+    for metric in INTERVALS:
+        value = (
+            diff if metric == "accuracy_diff" else points[scores.get(metric, metric)]
+        )
+        low, high = points[f"{metric}_low"], points[f"{metric}_high"]
+        assert low.notna().all() and (low <= value + 1e-12).all()
+        assert (value <= high + 1e-12).all() and (low < high).any()
+    # the same seed, the same intervals
+    again = demo_like_explorer(confidence_level=0.9, random_state=0)
+    pd.testing.assert_frame_equal(again.points_, points)
+
+
+def test_details_write_value_and_interval(with_intervals):
+    row = with_intervals.points_.iloc[0]
+    details = {
+        d["name"]: d["v"]
+        for d in with_intervals.to_dict()["datasets"]["details"]
+        if d["p"] == 0 and d["s"] == "test"
+    }
+    assert details["BTC"] == format_value(row["btc"], row["btc_low"], row["btc_high"])
+    assert details["intervals"] == "90%, paired bootstrap"
+    assert format_value(0.98512, 0.9741, 0.99349) == "0.985 [0.974, 0.993]"
+    assert format_value(0.5, float("nan"), float("nan")) == "0.5000"
+    assert format_value(float("nan"), 0.1, 0.2) == "undefined"
+
+
+def test_without_intervals_the_columns_are_nan(explorer):
+    interval_columns = [f"{m}_{end}" for m in INTERVALS for end in ("low", "high")]
+    assert explorer.points_[["confidence_level", *interval_columns]].isna().all().all()
+    names = [d["name"] for d in explorer.to_dict()["datasets"]["details"]]
+    assert "intervals" not in names
+
+
+def test_too_few_rows_for_an_interval_warn_once():
+    with pytest.warns(UserWarning, match="Too few rows for a confidence interval"):
+        explorer = tiny_explorer(confidence_level=0.95, random_state=0)
+    assert explorer.points_["btc_low"].isna().all()
+
+
+@pytest.mark.parametrize("parquet", [True, False])
+def test_saved_intervals_round_trip(with_intervals, tmp_path, monkeypatch, parquet):
+    if not parquet:
+        monkeypatch.setattr(_tables, "_parquet_available", lambda: False)
+    with_intervals.save_data(tmp_path / "data")
+    loaded = CompatibilityExplorer.from_saved(tmp_path / "data")
+    pd.testing.assert_frame_equal(
+        loaded.points_, with_intervals.points_, check_dtype=False
+    )
+    assert loaded.to_dict()["datasets"] == with_intervals.to_dict()["datasets"]
+
+
+@pytest.mark.parametrize("parquet", [True, False])
+def test_folders_saved_before_intervals_still_load(
+    explorer, tmp_path, monkeypatch, parquet
+):
+    if not parquet:
+        monkeypatch.setattr(_tables, "_parquet_available", lambda: False)
+    folder = explorer.save_data(tmp_path / "data")
+    old = [c for c in explorer.points_ if c != "confidence_level"]
+    old = [c for c in old if not c.endswith(("_low", "_high"))]
+    file = folder / ("points.parquet" if parquet else "points.csv")
+    if parquet:
+        explorer.points_[old].to_parquet(file, index=False)
+    else:
+        explorer.points_[old].to_csv(file, index=False)
+    loaded = CompatibilityExplorer.from_saved(folder)
+    pd.testing.assert_frame_equal(loaded.points_, explorer.points_, check_dtype=False)

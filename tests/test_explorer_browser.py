@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 import pytest
-from _explorer_fixtures import HOSTILE_NAMES, tiny_explorer
+from _explorer_fixtures import HOSTILE_NAMES, demo_like_explorer, tiny_explorer
 
 CHROMIUM = os.environ.get("SKLEARN_BC_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -60,9 +60,14 @@ class Report:
         self.page.set_default_timeout(10_000)
         self.page.route("**/*", self._route)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # Vega logs its problems as console warnings (e.g. an infinite extent)
         self.page.on(
             "console",
-            lambda msg: self.errors.append(msg.text) if msg.type == "error" else None,
+            lambda msg: (
+                self.errors.append(f"{msg.type}: {msg.text}")
+                if msg.type in ("error", "warning")
+                else None
+            ),
         )
         self.page.goto(path.as_uri())
         self.page.wait_for_function(
@@ -228,3 +233,206 @@ def test_thousands_of_instances_stay_paginated(browser, tmp_path):
     assert opened.table() == [str(i) for i in expected[50:75]]
     assert opened.requests == [] and opened.errors == []
     opened.page.close()
+
+
+def _close(opened):
+    assert opened.requests == [] and opened.errors == []
+    opened.page.close()
+
+
+# every visible SVG text element of the report, with its box on the page
+TEXT_BOXES = """() => {
+  const boxes = [];
+  for (const node of document.querySelectorAll("#sklearn-bc-explorer svg text")) {
+    if (!node.textContent.trim()) continue;
+    let hidden = false;
+    for (let n = node; n && n.tagName !== "svg"; n = n.parentNode) {
+      if (n.getAttribute("opacity") === "0" || getComputedStyle(n).opacity === "0")
+        hidden = true;
+    }
+    const r = node.getBoundingClientRect();
+    if (hidden || r.width === 0 || r.height === 0) continue;
+    boxes.push({text: node.textContent, left: r.left, right: r.right,
+                top: r.top, bottom: r.bottom});
+  }
+  return boxes;
+}"""
+
+
+def _overlapping_labels(opened, slack=1.0):
+    boxes = opened.page.evaluate(TEXT_BOXES)
+    pairs = []
+    for k, a in enumerate(boxes):
+        for b in boxes[k + 1 :]:
+            if (
+                min(a["right"], b["right"]) - max(a["left"], b["left"]) > slack
+                and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > slack
+            ):
+                pairs.append((a["text"], b["text"]))
+    return boxes, pairs
+
+
+@pytest.fixture(scope="module")
+def demo_like(tmp_path_factory):
+    explorer = demo_like_explorer(
+        selected="strict_imitation lambda_c=0.8", confidence_level=0.95,
+        random_state=0,
+    )  # fmt: skip
+    return explorer, explorer.save(tmp_path_factory.mktemp("demo") / "demo.html")
+
+
+def test_opens_on_the_selected_point_ringed_in_both_scatters(browser, demo_like):
+    explorer, path = demo_like
+    opened = Report(browser, path)
+    selected = explorer.selected_
+    label = explorer.points_.query("point_id == @selected")["label"].iloc[0]
+    assert label == "strict_imitation lambda_c=0.8"
+    assert _detail(opened)["model"] == label
+    for score in ("btc", "bec"):
+        ringed = [
+            a for a in opened.labels(f"{score}_scatter") if a.endswith("selected")
+        ]
+        assert len(ringed) == 1 and ringed[0].startswith(f"point {selected} test")
+    # choosing another point keeps the ring on the selected one
+    other = next(a for a in opened.labels("btc_scatter") if a.startswith("point 0 "))
+    opened.click("btc_scatter", other)
+    assert _detail(opened)["model"] == "new_error lambda_c=0"
+    ringed = [a for a in opened.labels("bec_scatter") if a.endswith("selected")]
+    assert len(ringed) == 1
+    _close(opened)
+
+
+def test_double_click_clears_the_instances_but_keeps_the_model(opened):
+    opened.click("btc_scatter", "point 1 test btc 1.0000")
+    opened.click("venn_view", "both")
+    assert opened.table() == ["1"]
+    opened.page.locator('g.venn_view_marks > path[aria-label="both"]').dblclick()
+    opened.page.wait_for_timeout(200)
+    assert opened.table() == []
+    assert _detail(opened)["lambda_c"] == "1.0000"  # still point 1
+    assert opened.labels("venn_view") == ["h1 only", "both", "h2 only"]
+    assert opened.labels("classes_view") == ["0", "1", "2"]
+    # the fixture asserts that no console error or warning was logged
+
+
+def test_venn_captions_give_percents_of_all_rows(opened):
+    assert opened.texts("venn_caption") == [
+        "h1 only (fixed by h2): 1 (16.7% of 6 rows)",
+        "both wrong: 1 (16.7% of 6 rows)",
+        "h2 only (new errors): 1 (16.7% of 6 rows)",
+    ]
+    assert opened.texts("venn_h1_errors") == ["h1 errors: 2"]
+    assert opened.texts("venn_h2_errors") == ["h2 errors: 2"]
+
+
+def test_axis_titles_name_the_split(opened):
+    def titles():
+        opened.page.wait_for_timeout(100)
+        return opened.page.eval_on_selector_all(
+            "text", "nodes => nodes.map(n => n.textContent)"
+        )
+
+    assert "h2 accuracy, testing split" in titles()
+    assert "BTC, testing split (held out)" in titles()
+    opened.page.locator('input[type="radio"][value="train"]').check()
+    assert "h2 accuracy, training split" in titles()
+    assert "BEC, training split (fit on it, labels as given)" in titles()
+
+
+def test_count_ticks_are_integers_and_points_stay_inside_the_plot(browser, demo_like):
+    opened = Report(browser, demo_like[1])
+    for split in ("test", "train"):
+        if split == "train":  # the demo-like report has the testing split only
+            break
+        ticks = opened.page.eval_on_selector_all(
+            "g.role-axis text", "nodes => nodes.map(n => n.textContent)"
+        )
+        counts = opened.page.evaluate(
+            """() => [...document.querySelectorAll("g.role-axis")]
+              .filter(a => (a.getAttribute("aria-label") || "").includes("count"))
+              .flatMap(a => [...a.querySelectorAll("g.role-axis-label text")])
+              .map(n => n.textContent)"""
+        )
+        assert counts and all(c.isdigit() for c in counts), counts
+        assert len(set(counts)) == len(counts) and ticks
+    # a point on the edge of the domain is drawn whole, inside the plot area
+    inside = opened.page.evaluate(
+        """() => ["btc", "bec"].map(score => {
+          const marks = document.querySelector(`g.${score}_scatter_marks`);
+          const cell = marks.closest("g.mark-group").querySelector("path.background");
+          const area = cell.getBoundingClientRect();
+          return [...marks.querySelectorAll("path")].every(p => {
+            const r = p.getBoundingClientRect();
+            return r.left >= area.left && r.right <= area.right &&
+                   r.top >= area.top && r.bottom <= area.bottom;
+          });
+        })"""
+    )
+    assert inside == [True, True]
+    _close(opened)
+
+
+def test_pictures_are_readable_and_the_pager_is_bounded(browser, demo_like):
+    explorer, path = demo_like
+    opened = Report(browser, path)
+    opened.click("venn_view", "h1 only")
+    images = opened.page.eval_on_selector_all(
+        "g.instances_img_marks image",
+        """nodes => nodes.map(n => [n.getBoundingClientRect().width,
+                                    getComputedStyle(n).imageRendering])""",
+    )
+    assert images and all(w >= 48 and r == "pixelated" for w, r in images)
+    selected = explorer.points_.query("point_id == @explorer.selected_").iloc[0]
+    n, page_size = int(selected["n_h1_only"]), explorer.page_size
+    last = -(-n // page_size)
+    slider = opened.page.locator('#sklearn-bc-explorer-pager input[type="range"]')
+    table = opened.page.locator("g.instances_i_marks").bounding_box()
+    assert slider.bounding_box()["y"] > table["y"] + table["height"]  # below it
+    slider.evaluate("(el) => { el.value = 50; el.dispatchEvent(new Event('input')); }")
+    rows = opened.table()
+    assert 0 < len(rows) <= page_size  # the last page, not an empty table
+    (status,) = opened.texts("instances_status")
+    assert status.startswith(f"page {last} of {last}: ")
+    assert "past the end" in status
+    _close(opened)
+
+
+def test_details_show_confidence_intervals(browser, demo_like):
+    explorer, path = demo_like
+    opened = Report(browser, path)
+    detail = _detail(opened)
+    row = explorer.points_.query("point_id == @explorer.selected_").iloc[0]
+    assert detail["BTC"] == (
+        f"{row['btc']:.3f} [{row['btc_low']:.3f}, {row['btc_high']:.3f}]"
+    )
+    assert detail["intervals"] == "95%, paired bootstrap"
+    _close(opened)
+
+
+LONG_NAMES = [f"class {k:02d}: a rather long descriptive name" for k in range(50)]
+
+
+@pytest.mark.parametrize("kind", ["demo-like", "50 long class names"])
+def test_no_two_text_labels_overlap(browser, tmp_path, demo_like, kind):
+    if kind == "demo-like":
+        path = demo_like[1]
+    else:
+        explorer = demo_like_explorer(
+            n_classes=50, names=LONG_NAMES, n_rows=1500, selected=3
+        )
+        path = explorer.save(tmp_path / "many.html")
+    opened = Report(browser, path)
+    boxes, pairs = _overlapping_labels(opened)
+    assert len(boxes) > 30 and pairs == []
+    opened.click("venn_view", "h1 only")
+    assert _overlapping_labels(opened)[1] == []
+    # every model's Venn bar and class bars, small regions included
+    for label in opened.labels("btc_scatter"):
+        opened.page.locator(f'g.btc_scatter_marks > path[aria-label="{label}"]')
+        opened.page.locator(
+            f'g.btc_scatter_marks > path[aria-label="{label}"]'
+        ).dispatch_event("click")
+        opened.page.wait_for_timeout(50)
+        assert _detail(opened)["model"], label
+        assert (label, _overlapping_labels(opened)[1]) == (label, [])
+    _close(opened)
