@@ -478,6 +478,8 @@ class CompatibilityScatterDisplay:
         self.legend_ = ax.legend(
             handles=handles, **_merge_style(defaults, legend_kwargs)
         )
+        # room at the edges for a whole marker and the ring around it
+        ax.margins(0.08)
         ax.set(xlabel=self._label(self.x_metric), ylabel=self._label(self.y_metric))
         self.ax_ = ax
         self.figure_ = fig
