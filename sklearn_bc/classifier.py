@@ -151,6 +151,8 @@ class BackwardCompatibleClassifier(
     See Also
     --------
     NewErrorLoss, StrictImitationLoss : The losses used for training.
+    FocalDistillationLoss, LogitInhibitionLoss, ChurnDistillationLoss : The
+        distillation dissonances' losses.
     btc_score, bec_score : Compatibility metrics.
 
     Notes

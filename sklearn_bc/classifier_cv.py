@@ -77,8 +77,8 @@ class BackwardCompatibleClassifierCV(
     their loss. This estimator stacks their parameters and trains them in one
     loop (``torch.func.vmap``): one forward and backward pass per batch for
     all points, h1's outputs computed once, one optimizer state per point.
-    Points that are the same model are trained once: ``lambda_c=0`` of both
-    dissonances (the plain loss), and with ``imitation_target="hard"`` each
+    Points that are the same model are trained once: ``lambda_c=0`` of every
+    dissonance (the plain loss), and with ``imitation_target="hard"`` each
     strict-imitation point and the new-error point of the same ``lambda_c``.
     Results follow :class:`~sklearn.model_selection.GridSearchCV`:
     ``cv_results_``, ``best_index_``, ``best_estimator_``, ...

@@ -354,3 +354,24 @@ def test_best_estimator_of_a_distillation_sweep_is_a_fitted_classifier(data):
     assert best.dissonance == "focal_distillation"
     assert best.criterion_.distance == KNOBS["distill_distance"]
     assert_array_equal(best.predict(X), search.predict_all(X)[best.dissonance, 0.5])
+
+
+def test_predefined_split_validation_rows_get_h1_logits(digits, fitted_h1):
+    from skorch.dataset import Dataset
+    from skorch.helper import predefined_split
+
+    X, y, X_test, y_test = digits
+    net = make_net(
+        fitted_h1, "focal_distillation", lambda_c=0.5, max_epochs=1,
+        train_split=predefined_split(Dataset(X_test, y_test)),
+        iterator_valid__batch_size=len(X_test),  # one batch: the loss by hand
+    ).fit(X, y)  # fmt: skip
+    with torch.no_grad():
+        h2_logits = net.forward(X_test, training=False)
+    expected = FocalDistillationLoss(0.5)(
+        h2_logits,
+        torch.as_tensor(y_test),
+        torch.as_tensor(fitted_h1.decision_function(X_test), dtype=torch.float32),
+        h1_correct=torch.as_tensor(fitted_h1.predict(X_test) == y_test),
+    )
+    assert_allclose(net.history[-1, "valid_loss"], expected.item(), rtol=1e-5)
