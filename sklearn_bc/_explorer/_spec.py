@@ -354,5 +354,7 @@ def build_spec(points, errors, instances, classes, *, title, page_size, selected
             instance_table_view(page_size, has_meta, has_images, _label_width(classes)),
         ],
         "resolve": {"scale": {"color": "independent", "shape": "independent"}},
+        # the instance table is as tall as the rows shown: re-layout on change
+        "autosize": {"type": "pad", "resize": True},
         "config": {"view": {"stroke": None}},
     }

@@ -440,23 +440,18 @@ def instance_table_view(page_size, has_meta, has_images, label_width=60):
         headers.append({"x": xs["img"], "h": "image"})
     if has_meta:
         headers.append({"x": xs["meta"], "h": "metadata"})
-    top = 50  # status line and headers above the first row
-    y = {
-        "field": "pos",
-        "type": "quantitative",
-        "axis": None,
-        "scale": {
-            "domain": [0, page_size],
-            "range": [top + row_height / 2, top + row_height * (page_size + 0.5)],
-        },
-    }
+    # one step per row shown: the view is as tall as the page's rows, so the
+    # page slider below it stays next to the last row; the status line and
+    # the headers sit above the plot area (negative y), under the title
+    top = 50
+    y = {"field": "pos", "type": "ordinal", "axis": None, "scale": {"padding": 0.5}}
     layers = [
         {
             "data": {"values": headers},
             "mark": {"type": "text", "align": "left", "fontWeight": "bold"},
             "encoding": {
                 "x": {"field": "x", "type": "quantitative", "scale": None},
-                "y": {"value": top - 14},
+                "y": {"value": -14},
                 "text": {"field": "h"},
             },
         },
@@ -467,7 +462,7 @@ def instance_table_view(page_size, has_meta, has_images, label_width=60):
             "mark": {"type": "text", "align": "left", "color": "gray"},
             "encoding": {
                 "x": {"value": 0},
-                "y": {"value": 8},
+                "y": {"value": 8 - top},
                 "text": {
                     "value": "click a Venn region or a class bar to list its instances"
                 },
@@ -498,7 +493,7 @@ def instance_table_view(page_size, has_meta, has_images, label_width=60):
             "mark": {"type": "text", "align": "left", "color": "gray"},
             "encoding": {
                 "x": {"value": 0},
-                "y": {"value": 8},
+                "y": {"value": 8 - top},
                 "text": {"field": "status"},
             },
         },
@@ -551,9 +546,10 @@ def instance_table_view(page_size, has_meta, has_images, label_width=60):
         "title": {
             "text": "Instances of the clicked Venn region or class bar",
             "subtitle": "double-click the Venn bar or the class bars to clear it",
+            "offset": top - 36,
         },
         "width": x,
-        "height": top + row_height * page_size,
+        "height": {"step": row_height},
         "data": {"name": "errors"},
         "transform": [
             {"filter": "datum.s === split"},
