@@ -591,6 +591,7 @@ def test_selected_by_point_id_or_label():
     by_label = tiny_explorer(selected="strict_imitation lambda_c=1")
     assert by_label.selected_ == 1
     assert tiny_explorer(selected=1).selected_ == 1
+    assert tiny_explorer(selected=("strict_imitation", 1.0)).selected_ == 1
     assert tiny_explorer().selected_ is None
     (pick,) = [p for p in by_label.to_dict()["params"] if p["name"] == "pick"]
     assert pick["value"] == [{"p": 1}]

@@ -173,7 +173,9 @@ class CompatibilityExplorer:
 
     Two scatter plots show every candidate model h2 (one point per dissonance
     and lambda_c) by BTC and by BEC against its accuracy, the reference
-    model's accuracy as a dashed line. Clicking a point shows its scores, an
+    model's accuracy as a dashed line; the selected model (``selected``) is
+    ringed and chosen when the page opens. Clicking a point shows its scores
+    (with confidence intervals where built with ``confidence_level``), an
     error Venn diagram (h1-only errors green, shared yellow, h2-only red,
     drawn as a one-dimensional Venn bar with exact proportions) and its
     incompatible points per class; clicking a Venn region or a class bar
@@ -191,7 +193,10 @@ class CompatibilityExplorer:
         One row per (point, split): ``point_id``, ``label``, ``dissonance``,
         ``lambda_c``, ``split`` ("train"/"test"), ``n``, ``accuracy``,
         ``reference_accuracy``, ``btc``, ``bec``, ``nfr``, ``pfr``,
-        ``n_h1_only``, ``n_both``, ``n_h2_only``.
+        ``n_h1_only``, ``n_both``, ``n_h2_only``; optionally
+        ``confidence_level`` and ``{m}_low``, ``{m}_high`` for ``m`` in
+        ``accuracy_ref``, ``accuracy``, ``accuracy_diff``, ``btc``, ``bec``,
+        ``nfr``, ``pfr`` (NaN where absent: no interval shown).
     errors : pandas.DataFrame
         One row per (point, split, instance) where h1 or h2 is wrong:
         ``point_id``, ``split``, ``instance_id``, ``y_true``, ``y_ref``,
@@ -206,9 +211,10 @@ class CompatibilityExplorer:
     title : str, default="Backward compatibility explorer"
     page_size : int, default=20
         Rows per page of the instance table.
-    selected : int or str, default=None
+    selected : int, str or tuple, default=None
         The selected model (e.g. by a selection rule, or a search's
-        ``best_index_``): its ``point_id`` or its ``label``. The page opens
+        ``best_index_``): its ``point_id``, its ``label`` or its
+        ``(dissonance, lambda_c)`` key. The page opens
         on it and rings it in both scatter plots. None opens on the first
         point and rings none.
 
@@ -285,6 +291,8 @@ class CompatibilityExplorer:
         """The point_id that ``selected`` (a point_id or a label) names."""
         if selected is None:
             return None
+        if isinstance(selected, tuple):  # a (dissonance, lambda_c) model key
+            selected = _point_params(None, selected)[0]
         ids = self.points_["point_id"]
         if isinstance(selected, int | np.integer) and not isinstance(selected, bool):
             if int(selected) in set(ids):
@@ -343,6 +351,8 @@ class CompatibilityExplorer:
         instance_metadata=None,
         instance_images=None,
         max_image_bytes=DEFAULT_MAX_IMAGE_BYTES,
+        confidence_level=None,
+        random_state=None,
         **kwargs,
     ):
         """Build the report from labels predicted on one test set.
@@ -361,10 +371,11 @@ class CompatibilityExplorer:
             labels predicted by each candidate h2, one point each.
         instance_metadata, instance_images, max_image_bytes
             As in :meth:`from_models` (for the test split).
+        confidence_level, random_state
+            As in :meth:`from_models`.
         **kwargs
-            ``confidence_level`` and ``random_state`` (as in
-            :meth:`from_models`); ``title``, ``page_size`` and ``selected``,
-            passed to the constructor.
+            ``title``, ``page_size`` and ``selected``, passed to the
+            constructor.
 
         Returns
         -------
@@ -407,6 +418,8 @@ class CompatibilityExplorer:
             instance_metadata=instance_metadata,
             instance_images=instance_images,
             max_image_bytes=max_image_bytes,
+            confidence_level=confidence_level,
+            random_state=random_state,
             **kwargs,
         )
 
@@ -423,6 +436,8 @@ class CompatibilityExplorer:
         instance_metadata=None,
         instance_images=None,
         max_image_bytes=DEFAULT_MAX_IMAGE_BYTES,
+        confidence_level=None,
+        random_state=None,
         **kwargs,
     ):
         """Build the report from fitted models.
@@ -500,6 +515,8 @@ class CompatibilityExplorer:
             instance_metadata=instance_metadata,
             instance_images=instance_images,
             max_image_bytes=max_image_bytes,
+            confidence_level=confidence_level,
+            random_state=random_state,
             **kwargs,
         )
 
@@ -517,6 +534,8 @@ class CompatibilityExplorer:
         instance_metadata=None,
         instance_images=None,
         max_image_bytes=DEFAULT_MAX_IMAGE_BYTES,
+        confidence_level=None,
+        random_state=None,
         **kwargs,
     ):
         """Build the report from a fitted grid search over a compatible classifier.
@@ -582,6 +601,8 @@ class CompatibilityExplorer:
             instance_metadata=instance_metadata,
             instance_images=instance_images,
             max_image_bytes=max_image_bytes,
+            confidence_level=confidence_level,
+            random_state=random_state,
             **kwargs,
         )
 
