@@ -375,3 +375,13 @@ def test_predefined_split_validation_rows_get_h1_logits(digits, fitted_h1):
         h1_correct=torch.as_tensor(fitted_h1.predict(X_test) == y_test),
     )
     assert_allclose(net.history[-1, "valid_loss"], expected.item(), rtol=1e-5)
+
+
+def test_hard_imitation_merges_strict_imitation_only():
+    from sklearn_bc._vectorised import Points
+
+    pairs = [("new_error", 0.5), ("strict_imitation", 0.5),
+             ("focal_distillation", 0.5), ("churn_distillation", 0.0)]  # fmt: skip
+    keep, expand = Points(pairs, "cpu").distinct("hard")
+    assert keep == [0, 2, 3]  # strict imitation of h1's label is new error
+    assert_array_equal(expand, [0, 0, 1, 2])
