@@ -878,6 +878,10 @@ def test_histogram_labels_and_legend_leave_room(pyplot):
     boxes = [text.get_window_extent(renderer) for text in display.texts_]
     for i, a in enumerate(boxes):
         assert not any(_overlaps(a, b) for b in boxes[i + 1 :])
+    # each count sits above its whisker's cap
+    (bars,) = display.errorbars_.lines[2]
+    tops = ax.transData.transform([s[1] for s in _bar_segments(bars)])[:, 1]
+    assert all(top < box.y0 for top, box in zip(tops, boxes, strict=True))
     for legend, bars in [
         (accuracy_ax.get_legend(), list(display.accuracy_bars_["h1"])),
         (display.legend_, list(display.bars_)),

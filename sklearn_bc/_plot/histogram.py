@@ -149,7 +149,7 @@ class IncompatibilityHistogramDisplay:
         accuracy_bar_kwargs : dict, default=None
             Passed to ``ax.bar`` for both accuracy series.
         text_kwargs : dict, default=None
-            Passed to ``ax.text`` for the bar labels.
+            Passed to ``ax.annotate`` for the bar labels.
         errorbar_kwargs : dict, default=None
             Passed to ``ax.errorbar`` for the whiskers.
 
@@ -226,10 +226,12 @@ class IncompatibilityHistogramDisplay:
         self.texts_ = []
         for x, count, top in zip(positions, counts[order], tops, strict=True):
             self.texts_.append(
-                ax.text(
-                    x,
-                    top,
+                # 3 points up: clear of the whisker's cap
+                ax.annotate(
                     f"{count}",
+                    (x, top),
+                    xytext=(0, 3),
+                    textcoords="offset points",
                     **_merge_style(
                         {"ha": "center", "va": "bottom", "fontsize": "small"},
                         text_kwargs,
