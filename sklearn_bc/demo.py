@@ -192,6 +192,7 @@ def _write_pngs(output_dir, search, results, data, y_ref, selected, log):
             predictions={label: search.predict(data.X_test)},
             results=results,
             groups=stroke_band(data.X_test),
+            highlight=int(search.best_index_),  # ring the chosen point
         )
     except ImportError as exc:
         log(f"skipped the display PNGs: {exc}")
@@ -211,14 +212,18 @@ def _write_report(output_dir, search, data, h1, n_jobs, log):
                 (params["dissonance"], params["lambda_c"]): search.estimator_for(i)
                 for i, params in enumerate(search.cv_results_["params"])
             }
+            best = search.cv_results_["params"][search.best_index_]
             explorer = CompatibilityExplorer.from_models(
-                models, h1, *splits, instance_images=images, title=title
-            )
+                models, h1, *splits, instance_images=images, title=title,
+                selected=(best["dissonance"], best["lambda_c"]),
+                confidence_level=0.95, random_state=0,
+            )  # fmt: skip
         else:
             with _torch_threads(1):
                 explorer = CompatibilityExplorer.from_search(
-                    search, *splits, n_jobs=n_jobs, instance_images=images, title=title
-                )
+                    search, *splits, n_jobs=n_jobs, instance_images=images,
+                    title=title, confidence_level=0.95, random_state=0,
+                )  # fmt: skip
         path = explorer.save(output_dir / REPORT_NAME)
     except ImportError as exc:
         log(f"skipped the interactive report: {exc}")
