@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 import torch
-from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
@@ -23,6 +22,7 @@ from ._criterion import (
     check_distillation_params,
     distillation_options,
 )
+from ._cv_results import _check_scoring, cv_results
 from ._reference import ReferenceParamsMixin
 from ._vectorised import (
     Points,
@@ -33,37 +33,13 @@ from ._vectorised import (
 )
 from .classifier import BackwardCompatibleClassifier
 from .losses import _check_choice, _check_lambda_c
-from .scorers import _GREATER_IS_BETTER, _score_labels
+from .scorers import _score_labels
 
 __all__ = ["BackwardCompatibleClassifierCV"]
 
 _PREFIXES = ("module__", "optimizer__")
 # h1's distribution is kept in half precision above this many entries
 _COMPACT_PROBA = 2**24
-
-
-# name -> lower is better, in the order of cv_results_ (refit=True: the first)
-SCORERS = {
-    "accuracy": False,
-    **{name: not greater for name, greater in _GREATER_IS_BETTER.items()},
-}
-
-
-def _check_scoring(scoring):
-    if scoring is None:
-        return list(SCORERS)
-    names = [scoring] if isinstance(scoring, str) else list(scoring)
-    unknown = [name for name in names if name not in SCORERS]
-    if unknown or not names:
-        raise ValueError(
-            f"scoring must be None, or one or more of {list(SCORERS)}; got {scoring!r}."
-        )
-    return names
-
-
-def _rank(values, lower_is_better):
-    key = np.where(np.isnan(values), np.inf, values if lower_is_better else -values)
-    return rankdata(key, method="min").astype(np.int32)
 
 
 class BackwardCompatibleClassifierCV(
@@ -433,7 +409,7 @@ class BackwardCompatibleClassifierCV(
                 print(
                     f"split {k}: {n_points} points in {fit_time[k, 0] * n_points:.2f}s"
                 )
-        self.cv_results_ = self._results(points, scores, fit_time, score_time)
+        self.cv_results_ = cv_results(points.pairs, scores, fit_time, score_time)
         self.n_splits_ = len(splits)
         if self.refit is not False:
             if self.cv is None:
@@ -476,31 +452,6 @@ class BackwardCompatibleClassifierCV(
             transform=transform, chunk_rows=self.batch_size,
         )  # fmt: skip
         return np.asarray(self.classes_)[index.numpy()]
-
-    def _results(self, points, scores, fit_time, score_time):
-        params = [{"dissonance": d, "lambda_c": lam} for d, lam in points.pairs]
-        results = {
-            "params": params,
-            "param_dissonance": np.ma.MaskedArray(
-                [p["dissonance"] for p in params], mask=False, dtype=object
-            ),
-            "param_lambda_c": np.ma.MaskedArray(
-                [p["lambda_c"] for p in params], mask=False, dtype=object
-            ),
-        }
-        for name, values in scores.items():
-            for k, row in enumerate(values):
-                results[f"split{k}_test_{name}"] = row
-            # as GridSearchCV: a NaN on any split makes the mean NaN
-            results[f"mean_test_{name}"] = values.mean(axis=0)
-            results[f"std_test_{name}"] = values.std(axis=0)
-            results[f"rank_test_{name}"] = _rank(
-                results[f"mean_test_{name}"], SCORERS[name]
-            )
-        for name, times in (("fit", fit_time), ("score", score_time)):
-            results[f"mean_{name}_time"] = times.mean(axis=0)
-            results[f"std_{name}_time"] = times.std(axis=0)
-        return results
 
     def _select_best(self, scoring):
         if callable(self.refit):
