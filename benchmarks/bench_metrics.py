@@ -42,6 +42,21 @@ def labels(n, kind, seed=0):
     return y, y_ref, y_pred
 
 
+def metric_calls(y, y_ref, y_pred):
+    """Each timed call on one set of label vectors."""
+    return {
+        "accuracy_score": lambda: accuracy_score(y, y_pred),
+        "btc_score": lambda: btc_score(y, y_ref, y_pred),
+        "bec_score": lambda: bec_score(y, y_ref, y_pred),
+        "negative_flip_rate": lambda: negative_flip_rate(y, y_ref, y_pred),
+        "positive_flip_rate": lambda: positive_flip_rate(y, y_ref, y_pred),
+        "compatibility_report": lambda: compatibility_report(y, y_ref, y_pred),
+        "report, 95% intervals x1000": lambda: compatibility_report(
+            y, y_ref, y_pred, confidence_level=0.95, random_state=0
+        ),
+    }
+
+
 def fastest(function, repeats):
     times = []
     for _ in range(repeats):
@@ -63,17 +78,7 @@ def main():
     for kind in ("int", "str"):
         n = args.n if kind == "int" else args.n // 10
         y, y_ref, y_pred = labels(n, kind)
-        calls = {
-            "accuracy_score": lambda: accuracy_score(y, y_pred),
-            "btc_score": lambda: btc_score(y, y_ref, y_pred),
-            "bec_score": lambda: bec_score(y, y_ref, y_pred),
-            "negative_flip_rate": lambda: negative_flip_rate(y, y_ref, y_pred),
-            "positive_flip_rate": lambda: positive_flip_rate(y, y_ref, y_pred),
-            "compatibility_report": lambda: compatibility_report(y, y_ref, y_pred),
-            "report, 95% intervals x1000": lambda: compatibility_report(
-                y, y_ref, y_pred, confidence_level=0.95, random_state=0
-            ),
-        }
+        calls = metric_calls(y, y_ref, y_pred)
         times = {name: fastest(call, args.repeats) for name, call in calls.items()}
         base = times["accuracy_score"]
         print(f"\n{kind} labels, {n:,} rows")
