@@ -177,3 +177,23 @@ def _report(*args, **kwargs):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", TOO_FEW_ROWS, UserWarning)
         return compatibility_report(*args, **kwargs)
+
+
+def _draw_whiskers(ax, positions, values, interval, *, level, of, capsize, style):
+    """Error bars from ``interval`` (rows of low, high) around ``values``.
+
+    The legend label names the interval: "95% bootstrap interval" followed
+    by ``of`` (e.g. " of the count"). NaN rows draw nothing.
+    """
+    what = (
+        f"{100 * level:g}% bootstrap interval{of}"
+        if level is not None
+        else f"confidence interval{of}"
+    )
+    defaults = {"fmt": "none", "ecolor": "black", "capsize": capsize, "label": what}
+    return ax.errorbar(
+        positions,
+        values,
+        yerr=np.vstack([values - interval[:, 0], interval[:, 1] - values]),
+        **_merge_style(defaults, style),
+    )

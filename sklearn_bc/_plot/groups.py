@@ -8,6 +8,7 @@ from ._base import (
     METRICS,
     _check_metric,
     _check_same_length,
+    _draw_whiskers,
     _estimator_predictions,
     _get_axes,
     _import_optional,
@@ -180,19 +181,10 @@ class GroupCompatibilityDisplay:
         shown = [scores]
         if self.score_intervals is not None:
             interval = np.asarray(self.score_intervals, dtype=float).reshape(-1, 2)
-            level = self.confidence_level
-            what = (
-                f"{100 * level:g}% bootstrap interval"
-                if level is not None
-                else "confidence interval"
-            )
-            defaults = {"fmt": "none", "ecolor": "black", "capsize": 4, "label": what}
-            self.errorbars_ = ax.errorbar(
-                positions,
-                scores,
-                yerr=np.vstack([scores - interval[:, 0], interval[:, 1] - scores]),
-                **_merge_style(defaults, errorbar_kwargs),
-            )
+            self.errorbars_ = _draw_whiskers(
+                ax, positions, scores, interval, level=self.confidence_level,
+                of="", capsize=4, style=errorbar_kwargs,
+            )  # fmt: skip
             handles.append(self.errorbars_)
             shown.append(interval.ravel())
             missing = np.isnan(interval).any(axis=1) & ~np.isnan(scores)

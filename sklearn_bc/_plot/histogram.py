@@ -9,6 +9,7 @@ import numpy as np
 from .._label_checks import _check_labels
 from ._base import (
     _check_same_length,
+    _draw_whiskers,
     _estimator_predictions,
     _import_optional,
     _merge_style,
@@ -196,19 +197,10 @@ class IncompatibilityHistogramDisplay:
         if self.count_intervals is not None:
             interval = np.asarray(self.count_intervals, dtype=float).reshape(-1, 2)
             interval = interval[order]
-            level = self.confidence_level
-            what = (
-                f"{100 * level:g}% bootstrap interval of the count"
-                if level is not None
-                else "confidence interval of the count"
-            )
-            defaults = {"fmt": "none", "ecolor": "black", "capsize": 3, "label": what}
-            self.errorbars_ = ax.errorbar(
-                positions,
-                heights,
-                yerr=np.vstack([heights - interval[:, 0], interval[:, 1] - heights]),
-                **_merge_style(defaults, errorbar_kwargs),
-            )
+            self.errorbars_ = _draw_whiskers(
+                ax, positions, heights, interval, level=self.confidence_level,
+                of=" of the count", capsize=3, style=errorbar_kwargs,
+            )  # fmt: skip
             handles.append(self.errorbars_)
             missing = np.isnan(interval).any(axis=1)
             if missing.any():
