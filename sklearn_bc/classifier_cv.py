@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
+from tqdm.auto import tqdm
 
 from ._criterion import (
     DISSONANCES,
@@ -117,6 +118,10 @@ class BackwardCompatibleClassifierCV(
         Seeds the shared initialisation and batch order.
     verbose : int, default=0
         Print one line per trained group when positive.
+    progress : bool, default=False
+        Show a progress bar (``tqdm``'s auto mode: a widget in notebooks, a
+        text bar in a terminal) of the trainings: one per CV split, then the
+        final refit, each training every point at once.
     **kwargs
         ``module__*`` and ``optimizer__*`` parameters.
 
@@ -190,6 +195,7 @@ class BackwardCompatibleClassifierCV(
         device="cpu",
         random_state=None,
         verbose=0,
+        progress=False,
         **kwargs,
     ):
         self.module = module
@@ -214,6 +220,7 @@ class BackwardCompatibleClassifierCV(
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.progress = progress
         # stored as given (a misspelt name too) and checked in fit, as
         # scikit-learn does: clone and get_params carry them along
         for name, value in kwargs.items():
@@ -393,9 +400,17 @@ class BackwardCompatibleClassifierCV(
         scores = {name: np.zeros((len(splits), n_points)) for name in scoring}
         fit_time = np.zeros((len(splits), n_points))
         score_time = np.zeros((len(splits), n_points))
+        refits = self.refit is not False and self.cv is not None
+        bar = tqdm(
+            total=len(splits) + refits,
+            desc=f"lambda_c sweep ({n_points} points at once)",
+            unit="training",
+            disable=not self.progress,
+        )
         for k, (train_rows, test_rows) in enumerate(splits):
             start = time.perf_counter()
             states, train_loss = train(train_rows)
+            bar.update()
             fit_time[k] = (time.perf_counter() - start) / n_points
             start = time.perf_counter()
             pred = self._predict_states(states, data[0][torch.as_tensor(test_rows)])
@@ -416,7 +431,9 @@ class BackwardCompatibleClassifierCV(
                 self.final_states_, self.train_loss_ = states, train_loss
             else:
                 self.final_states_, self.train_loss_ = train(all_rows)
+                bar.update()
             self._select_best(scoring)
+        bar.close()
         return self
 
     def _device_data(self, dataset, module):

@@ -132,6 +132,7 @@ def make_vectorised_sweep(
     cv=3,
     min_btc=0.965,
     random_state=0,
+    progress=False,
 ):
     """The same sweep as :func:`make_sweep`, every point trained at once."""
     lambdas = np.linspace(0.0, 1.0, 11).round(2) if lambdas is None else lambdas
@@ -145,6 +146,7 @@ def make_vectorised_sweep(
         max_epochs=max_epochs,
         **_H2_SETTINGS,
         random_state=random_state,
+        progress=progress,
     )
 
 
@@ -289,7 +291,8 @@ def run_demo(
         Parallel fits (joblib; None is one, or the active backend's default,
         e.g. a Dask cluster under ``joblib.parallel_config(backend="dask")``).
     progress : bool, default=False
-        Show a progress bar of the sweep's fits (``engine="gridsearch"``).
+        Show a progress bar of the sweep: its fits (``engine="gridsearch"``)
+        or its trainings, one per split and the refit (``"vectorised"``).
     engine : {"vectorised", "gridsearch"}, default="vectorised"
         Train all points at once (:class:`BackwardCompatibleClassifierCV`) or
         one by one (``GridSearchCV``; parallel with ``n_jobs``).
@@ -324,7 +327,7 @@ def run_demo(
         random_state=random_state,
     )
     if engine == "vectorised":
-        search = make_vectorised_sweep(h1, **sweep_args)
+        search = make_vectorised_sweep(h1, progress=progress, **sweep_args)
         bar = contextlib.nullcontext()
     else:
         search = make_sweep(h1, n_jobs=n_jobs, **sweep_args)

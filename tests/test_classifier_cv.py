@@ -485,3 +485,15 @@ def test_misspelt_keyword_is_refused_in_fit_not_init(data):
     assert search.get_params()["max_epoch"] == 3
     with pytest.raises(TypeError, match=r"Unexpected parameters \['max_epoch'\]"):
         clone(search).fit(X, y)
+
+
+@pytest.mark.parametrize("cv, refit, trainings", [(2, True, 3), (None, True, 1)])
+def test_progress_bar_counts_the_trainings(data, capsys, cv, refit, trainings):
+    X, y, h1 = data
+    common = dict(lambdas=[0.0, 1.0], cv=cv, refit=refit, max_epochs=1, random_state=0)
+    BackwardCompatibleClassifierCV(FixedInitMLP, h1, **common).fit(X, y)
+    assert capsys.readouterr().err == ""  # silent by default
+    BackwardCompatibleClassifierCV(FixedInitMLP, h1, progress=True, **common).fit(X, y)
+    err = capsys.readouterr().err
+    assert "lambda_c sweep (4 points at once)" in err
+    assert f"{trainings}/{trainings}" in err
