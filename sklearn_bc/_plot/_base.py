@@ -29,6 +29,16 @@ METRICS = {
     "pfr": ("PFR (positive flip rate)", True),
 }
 
+#: a legend in a band above the axes, where it covers no mark
+LEGEND_ABOVE = {
+    "loc": "lower left",
+    "bbox_to_anchor": (0.0, 1.01, 1.0, 0.1),
+    "mode": "expand",
+    "ncols": 2,
+    "borderaxespad": 0.0,
+    "fontsize": "small",
+}
+
 # matplotlib's short aliases; a user's alias must replace our default's long name
 _ALIASES = {
     "c": "color",

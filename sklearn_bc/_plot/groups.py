@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import (
+    LEGEND_ABOVE,
     METRICS,
     _check_metric,
     _check_same_length,
@@ -236,14 +237,7 @@ class GroupCompatibilityDisplay:
             )  # fmt: skip
         label = METRICS[self.metric][0] if self.metric in METRICS else self.metric
         ax.set(xlabel=self.group_name, ylabel=label)
-        defaults = {
-            "loc": "lower left",
-            "bbox_to_anchor": (0.0, 1.01, 1.0, 0.1),
-            "mode": "expand",
-            "ncols": 2,
-            "borderaxespad": 0.0,
-            "fontsize": "small",
-        }
+        defaults = LEGEND_ABOVE
         self.legend_ = ax.legend(
             handles=handles, **_merge_style(defaults, legend_kwargs)
         )

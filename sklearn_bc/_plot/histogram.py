@@ -8,6 +8,7 @@ import numpy as np
 
 from .._label_checks import _check_labels
 from ._base import (
+    LEGEND_ABOVE,
     _check_same_length,
     _draw_whiskers,
     _estimator_predictions,
@@ -16,15 +17,6 @@ from ._base import (
     _pyplot,
     _report,
 )
-
-_LEGEND_ABOVE = {
-    "loc": "lower left",
-    "bbox_to_anchor": (0.0, 1.01, 1.0, 0.1),
-    "mode": "expand",
-    "ncols": 2,
-    "borderaxespad": 0.0,
-    "fontsize": "small",
-}
 
 NO_ACCURACY = (
     "show_accuracy=True needs the per-class accuracies accuracy_ref and accuracy."
@@ -232,7 +224,7 @@ class IncompatibilityHistogramDisplay:
             )
         self.legend_ = None
         if handles:
-            self.legend_ = ax.legend(handles=handles, **_LEGEND_ABOVE)
+            self.legend_ = ax.legend(handles=handles, **LEGEND_ABOVE)
         ax.set_xticks(positions, names)
         # room above the highest bar (or whisker) for its label
         ax.set_ylim(0, max(np.nanmax(tops, initial=0), 1) * 1.15)
@@ -273,7 +265,7 @@ class IncompatibilityHistogramDisplay:
             accuracy_ax.set_xticks(positions, names)
             accuracy_ax.set(xlabel="True class", ylabel="Accuracy", ylim=(0, 1.05))
             # above the axes: inside, any corner covers some class's bars
-            accuracy_ax.legend(**_LEGEND_ABOVE)
+            accuracy_ax.legend(**LEGEND_ABOVE)
             self.ax_accuracy_ = accuracy_ax
 
         self.ax_ = ax

@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from ._base import (
+    LEGEND_ABOVE,
     METRICS,
     _check_metric,
     _check_same_length,
@@ -467,14 +468,7 @@ class CompatibilityScatterDisplay:
             handles.append(self.highlight_)
 
         # above the axes: inside, "best" ignores error bars and covers them
-        defaults = {
-            "loc": "lower left",
-            "bbox_to_anchor": (0.0, 1.01, 1.0, 0.1),
-            "mode": "expand",
-            "ncols": 2,
-            "borderaxespad": 0.0,
-            "fontsize": "small",
-        }
+        defaults = LEGEND_ABOVE
         self.legend_ = ax.legend(
             handles=handles, **_merge_style(defaults, legend_kwargs)
         )
