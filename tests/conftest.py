@@ -6,6 +6,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
+from torch import nn
 
 
 def fingerprint(obj):
@@ -43,3 +44,22 @@ def fitted_h1(digits):
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)
+
+
+class FixedInitMLP(nn.Module):
+    """float64 MLP whose initial weights do not depend on the global RNG."""
+
+    def __init__(self, n_features=6, n_classes=3, batch_norm=False):
+        super().__init__()
+        generator = torch.Generator().manual_seed(123)
+        layers = [nn.Linear(n_features, 8)]
+        if batch_norm:
+            layers.append(nn.BatchNorm1d(8))
+        layers += [nn.ReLU(), nn.Linear(8, n_classes)]
+        self.layers = nn.Sequential(*layers).double()
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) / 2)
+
+    def forward(self, X):
+        return self.layers(X)

@@ -4,12 +4,12 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import FixedInitMLP
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from torch import nn
 
 from sklearn_bc import (
     BackwardCompatibleClassifier,
@@ -33,25 +33,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-class FixedInitMLP(nn.Module):
-    """float64 MLP whose initial weights do not depend on the global RNG."""
-
-    def __init__(self, n_features=6, n_classes=3, batch_norm=False):
-        super().__init__()
-        generator = torch.Generator().manual_seed(123)
-        layers = [nn.Linear(n_features, 8)]
-        if batch_norm:
-            layers.append(nn.BatchNorm1d(8))
-        layers += [nn.ReLU(), nn.Linear(8, n_classes)]
-        self.layers = nn.Sequential(*layers).double()
-        with torch.no_grad():
-            for p in self.parameters():
-                p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) / 2)
-
-    def forward(self, X):
-        return self.layers(X)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import fingerprint, torch_state
+from conftest import FixedInitMLP, fingerprint, torch_state
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification
@@ -241,21 +241,6 @@ def test_bad_settings_are_refused_in_fit_naming_the_parameter(
 
 
 # -- the vectorised sweep, in float64
-class FixedInitMLP(nn.Module):
-    """float64 MLP whose initial weights do not depend on the global RNG."""
-
-    def __init__(self, n_features=6, n_classes=3):
-        super().__init__()
-        generator = torch.Generator().manual_seed(123)
-        self.layers = nn.Sequential(
-            nn.Linear(n_features, 8), nn.ReLU(), nn.Linear(8, n_classes)
-        ).double()
-        with torch.no_grad():
-            for p in self.parameters():
-                p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) / 2)
-
-    def forward(self, X):
-        return self.layers(X)
 
 
 @pytest.fixture(scope="module")
