@@ -17,7 +17,7 @@ import time
 import torch
 from torch import nn
 
-from sklearn_bc._vectorised import _Stack
+from sklearn_bc._stack import _Stack
 from sklearn_bc.modules import MLPModule
 
 

@@ -25,13 +25,8 @@ from ._criterion import (
 )
 from ._cv_results import _check_scoring, cv_results
 from ._reference import ReferenceParamsMixin
-from ._vectorised import (
-    Points,
-    load_state,
-    predict_outputs,
-    train_points,
-    vectorisation_problems,
-)
+from ._stack import vectorisation_problems
+from ._vectorised import Points, load_state, predict_outputs, train_points
 from .classifier import BackwardCompatibleClassifier
 from .losses import _check_choice, _check_lambda_c
 from .scorers import _score_labels

@@ -19,7 +19,8 @@ from sklearn_bc import (
     btc_score,
 )
 from sklearn_bc._reference import reference_outputs
-from sklearn_bc._vectorised import Points, _Stack, predict_outputs
+from sklearn_bc._stack import _Stack
+from sklearn_bc._vectorised import Points, predict_outputs
 from sklearn_bc.losses import _compatibility_loss
 from sklearn_bc.modules import MLPModule
 
