@@ -15,9 +15,11 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
 from skorch.dataset import Dataset, unpack_data
+from skorch.utils import to_tensor
 from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader
 
+from ._batch_reference import batch_reference_outputs, check_reference_outputs
 from ._criterion import DISTILLATIONS, check_device
 from ._data import (
     ArrayDataset,
@@ -94,13 +96,38 @@ class DataHooksMixin:
         return super().infer(_input_part(x), **fit_params)
 
     def train_step_single(self, batch, **fit_params):
-        """As skorch's, with ``infer`` given the input part of the batch."""
+        """As skorch's, with ``infer`` given the input part of the batch.
+
+        With ``reference_outputs="per_batch"``, h1's outputs on the batch
+        replace its cached ones first (validation batches keep the cache).
+        """
         self._set_training(True)
         Xi, yi = unpack_data(batch)
+        if getattr(self, "reference_outputs", "once") == "per_batch" and isinstance(
+            Xi, ReferenceBatch
+        ):
+            Xi = self._batch_reference(Xi, yi)
         y_pred = self.infer(_input_part(Xi), **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
+
+    def _batch_reference(self, Xi, yi):
+        """``Xi`` on the device, with h1's outputs on its very input."""
+        Xb = to_tensor(Xi.X, device=self.device)
+        with_logits = self.dissonance in DISTILLATIONS
+        proba, correct, logits = batch_reference_outputs(
+            self.reference,
+            Xb,
+            to_tensor(yi, device=self.device),
+            np.asarray(self.classes_),
+            with_logits=with_logits,
+            logits_from_proba=getattr(self, "h1_logits_from_proba_", False),
+        )
+        # without logits the batch keeps its placeholder (None, or (n, 0))
+        return ReferenceBatch(
+            Xb, proba, correct, logits if with_logits else Xi.h1_logits
+        )
 
     def validation_step(self, batch, **fit_params):
         """As skorch's, with ``infer`` given the input part of the batch."""
@@ -168,6 +195,11 @@ class DataHooksMixin:
         """
         self._check_loss_params()
         check_device(self.device)
+        check_reference_outputs(
+            getattr(self, "reference_outputs", "once"),
+            reference=self.reference,
+            reference_proba=reference_proba,
+        )
         if with_logits is None:
             with_logits = self.dissonance in DISTILLATIONS
         if is_item_input(X):

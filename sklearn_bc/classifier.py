@@ -74,9 +74,10 @@ class BackwardCompatibleClassifier(
     fitted ``reference`` and ``D`` the chosen ``dissonance`` (see
     :class:`~sklearn_bc.NewErrorLoss` and :class:`~sklearn_bc.StrictImitationLoss`).
     h1's outputs are computed once per fit, on the whole training input
-    (skorch's internal validation split included), never per batch; h1 itself
-    is never modified, and it survives ``clone``, ``set_params``, pickling
-    and ``GridSearchCV`` still fitted.
+    (skorch's internal validation split included), unless
+    ``reference_outputs="per_batch"`` (input that changes every epoch, as
+    with data augmentation); h1 itself is never modified, and it survives
+    ``clone``, ``set_params``, pickling and ``GridSearchCV`` still fitted.
 
     Parameters
     ----------
@@ -103,6 +104,19 @@ class BackwardCompatibleClassifier(
         lambda_c * CE(h1)``, :class:`~sklearn_bc.ChurnDistillationLoss`). The
         last three need ``base_loss="cross_entropy"`` and h1's logits, cached
         once per fit (see Notes).
+    reference_outputs : {"once", "per_batch"}, default="once"
+        When h1's outputs (probabilities, correctness, logits) are computed.
+        ``"once"``: once per fit on the whole input, cached with the rows;
+        exact and cheapest whenever the input a row gives is fixed (arrays,
+        a Dataset without random transforms). ``"per_batch"``: on every
+        training batch, on the very input h2 sees (h1 in eval mode, without
+        gradients, on its own device; a scikit-learn reference receives the
+        batch as a numpy array), replacing that batch's cached outputs; needed
+        when the Dataset transforms its items randomly (data augmentation),
+        at the cost of one h1 forward per batch. Validation batches keep the
+        outputs cached once per fit. ``"per_batch"`` needs ``reference``
+        (it cannot use ``reference_proba``). Without augmentation both modes
+        train the same model.
     lambda_c : float, default=0.5
         Weight of the dissonance in [0, 1]; 0 is plain training.
     base_loss : {"cross_entropy", "nll", "kl_div", "binary_cross_entropy"}, \
@@ -205,6 +219,7 @@ class BackwardCompatibleClassifier(
         reference=None,
         *,
         dissonance="new_error",
+        reference_outputs="once",
         lambda_c=0.5,
         base_loss="cross_entropy",
         imitation_target="soft",
@@ -228,6 +243,7 @@ class BackwardCompatibleClassifier(
         )
         self.reference = reference
         self.dissonance = dissonance
+        self.reference_outputs = reference_outputs
         self.lambda_c = lambda_c
         self.base_loss = base_loss
         self.imitation_target = imitation_target
@@ -309,7 +325,11 @@ class BackwardCompatibleClassifier(
         return self
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        """Compatibility loss of a batch, from h1's cached outputs in ``X``."""
+        """Compatibility loss of a batch, from h1's outputs in ``X``.
+
+        They are the cached ones, or with ``reference_outputs="per_batch"``
+        those on the training batch itself.
+        """
         if not isinstance(X, ReferenceBatch):
             raise ValueError(
                 "The compatibility loss needs h1's cached outputs; call fit or "
@@ -361,7 +381,7 @@ class BackwardCompatibleClassifier(
         reference_proba : array-like of shape (n_samples, n_classes), default=None
             h1's predicted probabilities on ``X``, columns in ``classes_``
             order. When given, h1 is not run (use it when h1 needs other
-            features than h2).
+            features than h2); refused with ``reference_outputs="per_batch"``.
         **fit_params : dict
             Passed on to skorch (and to the module's ``forward``).
 
