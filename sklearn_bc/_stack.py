@@ -2,12 +2,17 @@
 
 The parameters and buffers of the copies are stacked along a new leading
 dimension (``torch.func.stack_module_state``) and one ``vmap`` of
-``functional_call`` runs every copy on a batch. :func:`vectorisation_problems`
-says when training the stack would not equal training each copy alone.
+``functional_call`` runs every copy on a batch. In training mode each copy
+updates its own slice of the stacked buffers in place, as it would alone
+(the running statistics of BatchNorm, and of InstanceNorm with
+``track_running_stats=True``). :func:`vectorisation_problems` tries a stack
+against the module alone and says when training the stack would not equal
+training each copy alone (e.g. BatchNorm with ``momentum=None``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import torch
@@ -29,39 +34,153 @@ ELEMENTWISE_OPTIMIZERS = (
     torch.optim.ASGD,
 )
 
-# layers that write their buffers in place in training mode (running statistics)
+# layers whose running statistics training updates in place; named as such
+# when a stack cannot reproduce their update
 _STATEFUL_NORMS = (
     nn.modules.batchnorm._BatchNorm,
     nn.modules.instancenorm._InstanceNorm,
 )
 
-
-def _stateful_layers(module):
-    """Submodules that update running statistics in place while training."""
-    return [
-        f"{name or '<root>'} ({type(layer).__name__})"
-        for name, layer in module.named_modules()
-        if isinstance(layer, _STATEFUL_NORMS) and layer.track_running_stats
-    ]
-
-
-def _mutated_buffers(module, x):
-    """Buffers a training-mode forward pass modifies in place (version counters)."""
-    module = copy.deepcopy(module).train()
-    before = {name: buf._version for name, buf in module.named_buffers()}
-    with torch.no_grad():
-        module(x)
-    return [
-        name for name, buf in module.named_buffers() if buf._version != before[name]
-    ]
+_LAYER_STATS = "layers that update running statistics in place in training mode: "
+_BUFFERS = "buffers modified in place by forward: "
+_OUTPUTS = "the stacked copies' training-mode outputs differ from the module's own"
+_PROBE_SEED = 0
 
 
 def _unwrap(output):
     return output[0] if isinstance(output, (tuple, list)) else output
 
 
+def _close(stacked, alone):
+    """Whether a stacked copy's tensor is the module's own, up to rounding.
+
+    A stack that misses an update is off by the update itself, far beyond
+    the square root of the precision that bounds a different summation order.
+    """
+    if stacked.shape != alone.shape or stacked.dtype != alone.dtype:
+        return False
+    if not alone.is_floating_point():
+        return torch.equal(stacked, alone)
+    tol = torch.finfo(alone.dtype).eps ** 0.5
+    scale = max(1.0, alone.abs().max().item()) if alone.numel() else 1.0
+    return torch.allclose(stacked, alone, rtol=tol, atol=tol * scale, equal_nan=True)
+
+
+@contextlib.contextmanager
+def _seeded(x):
+    """The same random numbers (dropout, ...) for the copy alone and the stack."""
+    cuda = x.device.type == "cuda"
+    with torch.random.fork_rng(devices=[x.device] if cuda else []):
+        torch.default_generator.manual_seed(_PROBE_SEED)
+        if cuda:
+            with torch.cuda.device(x.device):
+                torch.cuda.manual_seed(_PROBE_SEED)
+        yield
+
+
+def _alone(module, x):
+    """A copy of ``module`` run once in training mode on ``x``.
+
+    Returns
+    -------
+    output : Tensor
+    buffers : dict of str to Tensor
+        The copy's buffers after the forward pass.
+    mutated : list of str
+        Those the forward modified in place (new values or version counter).
+    inputs : dict of str to (torch.nn.Module, Tensor)
+        For each submodule owning a mutated buffer and called with one
+        tensor: a copy of it as it was before its first call, and that input.
+    """
+    alone = copy.deepcopy(module).train()
+    before = {name: (b._version, b.clone()) for name, b in alone.named_buffers()}
+    seen = {}
+
+    def keep(name):
+        def hook(layer, args):
+            if name not in seen and len(args) == 1 and torch.is_tensor(args[0]):
+                seen[name] = (copy.deepcopy(layer), args[0].detach().clone())
+
+        return hook
+
+    hooks = [
+        layer.register_forward_pre_hook(keep(name))
+        for name, layer in alone.named_modules()
+        if next(layer.buffers(recurse=False), None) is not None
+    ]
+    try:
+        with _seeded(x), torch.no_grad():
+            output = _unwrap(alone(x))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    buffers = dict(alone.named_buffers())
+    mutated = [
+        name
+        for name, b in buffers.items()
+        if b._version != before[name][0] or not torch.equal(b, before[name][1])
+    ]
+    owners = {name.rpartition(".")[0] for name in mutated}
+    inputs = {name: seen[name] for name in sorted(owners) if name in seen}
+    return output, buffers, mutated, inputs
+
+
+def _mismatches(module, x, output, buffers, mutated):
+    """What a 2-copy stack trained on ``x`` does not reproduce of ``_alone``.
+
+    Returns the mutated buffers some stacked copy does not end with, and
+    whether every copy's output is the module's own. Raises what the stack
+    raises under ``vmap`` (forward and backward).
+    """
+    stack = _Stack([module, module])
+    with _seeded(x), torch.enable_grad():
+        stacked = _unwrap(stack.forward(x, randomness="same"))
+        if stacked.requires_grad:
+            stacked.sum().backward()
+    unmatched = [
+        name
+        for name in mutated
+        if not all(_close(b, buffers[name]) for b in stack.buffers[name])
+    ]
+    return unmatched, all(_close(o.detach(), output) for o in stacked)
+
+
+def _layer_problems(module, mutated, inputs):
+    """Submodules whose in-place buffer update a stack does not reproduce.
+
+    Each owner of a mutated buffer is stacked alone on the input it got, so
+    a problem is named after its layer even where the whole module would
+    fail for it under ``vmap`` (``momentum=None`` calls ``float()`` on
+    ``num_batches_tracked``).
+    """
+    layers, buffers = [], []
+    for name, (layer, x) in inputs.items():
+        try:
+            unmatched, outputs_match = _mismatches(layer, x, *_alone(layer, x)[:3])
+            exact = not unmatched and outputs_match
+        except Exception:
+            exact = False
+        if exact:
+            continue
+        owner = module.get_submodule(name)
+        if isinstance(owner, _STATEFUL_NORMS):
+            layers.append(f"{name or '<root>'} ({type(owner).__name__})")
+        else:
+            buffers += [b for b in mutated if b.rpartition(".")[0] == name]
+    problems = [_LAYER_STATS + ", ".join(layers)] if layers else []
+    return problems + ([_BUFFERS + ", ".join(buffers)] if buffers else [])
+
+
 def vectorisation_problems(module, optimizer, x):
     """Why the stacked models would not train exactly as the points alone.
+
+    A probe, not a list of layers: two stacked copies of ``module`` run a
+    training step on ``x`` next to a copy run alone, and every buffer the
+    copy updates in place (BatchNorm's running statistics, ...) must end the
+    same in both stacked copies, as must the outputs. So a torch whose
+    ``vmap`` does not write stacked buffers (the project supports
+    torch>=2.2; 2.13 writes them) falls back to training one by one instead
+    of silently training with frozen statistics.
 
     Parameters
     ----------
@@ -78,22 +197,12 @@ def vectorisation_problems(module, optimizer, x):
         Empty when the points can be trained together.
     """
     problems = []
-    layers = _stateful_layers(module)
-    if layers:
-        problems.append(
-            "layers that update running statistics in place in training mode: "
-            + ", ".join(layers)
-        )
+    try:
+        output, buffers, mutated, inputs = _alone(module, x)
+    except Exception as exc:  # the fit itself reports the module's own errors
+        problems.append(f"the module failed on a training batch: {exc!r}")
     else:
-        try:
-            mutated = _mutated_buffers(module, x)
-        except Exception as exc:  # the fit itself reports the module's own errors
-            mutated = []
-            problems.append(f"the module failed on a training batch: {exc!r}")
-        if mutated:
-            problems.append(
-                "buffers modified in place by forward: " + ", ".join(mutated)
-            )
+        problems += _layer_problems(module, mutated, inputs)
     if not (
         isinstance(optimizer, type) and issubclass(optimizer, ELEMENTWISE_OPTIMIZERS)
     ):
@@ -103,10 +212,14 @@ def vectorisation_problems(module, optimizer, x):
         )
     if not problems:
         try:  # data-dependent control flow, .item(), in-place input writes, ...
-            stack = _Stack([module, module])
-            _unwrap(stack.forward(x)).sum().backward()
+            unmatched, outputs_match = _mismatches(module, x, output, buffers, mutated)
         except Exception as exc:
             problems.append(f"the module cannot run under torch.func.vmap: {exc!r}")
+        else:
+            if unmatched:
+                problems.append(_BUFFERS + ", ".join(unmatched))
+            if not outputs_match:
+                problems.append(_OUTPUTS)
     return problems
 
 
@@ -145,9 +258,9 @@ class _Stack:
                 )
                 self.params[name] = moved.copy_(param).requires_grad_()
 
-    def forward(self, x, training=True):
+    def forward(self, x, training=True, randomness="different"):
         self._skeleton.train(training)
-        run = vmap(self._call, in_dims=(0, 0, None), randomness="different")
+        run = vmap(self._call, in_dims=(0, 0, None), randomness=randomness)
         return run(self.params, self.buffers, x)
 
     def state_dicts(self):

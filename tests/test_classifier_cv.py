@@ -200,46 +200,6 @@ def test_hard_imitation_points_match_the_points_trained_alone(data):
         assert_allclose(search.train_loss_[i], losses, rtol=1e-10)
 
 
-def test_batchnorm_falls_back_with_a_warning_and_stays_exact(data):
-    X, y, h1 = data
-    opt = (torch.optim.SGD, {"lr": 0.05})
-    with pytest.warns(UserWarning, match=r"one by one.*layers\.1 \(BatchNorm1d\)"):
-        search = BackwardCompatibleClassifierCV(
-            FixedInitMLP,
-            h1,
-            lambdas=[0.2, 0.9],
-            cv=None,
-            max_epochs=2,
-            batch_size=32,
-            lr=0.05,
-            random_state=1,
-            module__batch_norm=True,
-        ).fit(X, y)
-    assert not search.vectorised_
-    for i, params in enumerate(search.cv_results_["params"]):
-        module, _ = sequential_fit(
-            FixedInitMLP(batch_norm=True),
-            X,
-            y,
-            h1,
-            params["dissonance"],
-            params["lambda_c"],
-            seed=batch_seed(1),
-            epochs=2,
-            bs=32,
-            opt=opt,
-        )
-        for name, value in module.state_dict().items():
-            assert_allclose(
-                search.final_states_[name][i].numpy(), value.numpy(), atol=1e-10
-            )
-        module.eval()
-        expected = module(torch.as_tensor(X).double()).argmax(1).numpy()
-        assert_array_equal(
-            search.predict_all(X)[params["dissonance"], params["lambda_c"]], expected
-        )
-
-
 def test_non_elementwise_optimizer_falls_back(data):
     X, y, h1 = data
     search = BackwardCompatibleClassifierCV(
