@@ -217,6 +217,22 @@ def batch_reference_outputs(
         None unless ``with_logits``.
 
     All three are on ``Xb``'s device (that of its first tensor for a dict).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> from sklearn_bc._batch_reference import batch_reference_outputs
+    >>> _ = torch.manual_seed(0)
+    >>> h1 = torch.nn.Linear(4, 3)
+    >>> Xb, yb = torch.randn(5, 4), torch.tensor([0, 1, 2, 0, 1])
+    >>> proba, correct, logits = batch_reference_outputs(
+    ...     h1, Xb, yb, np.array(["a", "b", "c"]), with_logits=True
+    ... )
+    >>> proba.shape, correct.dtype, logits.dtype
+    (torch.Size([5, 3]), torch.bool, torch.float32)
+    >>> bool(torch.equal(logits, h1(Xb).detach()))
+    True
     """
     yb = torch.as_tensor(yb)
     device = _batch_device(Xb, yb)
