@@ -2,16 +2,19 @@
 
 A sweep trains one network per (dissonance, lambda_c) point; the points share
 the architecture, the data, the initialisation and the batch order and differ
-only in the weights of the loss. Here their parameters are stacked along a new
-leading dimension (``torch.func.stack_module_state``), one ``vmap`` of
-``functional_call`` runs every model on a batch, and one optimizer steps the
+only in the weights of the loss. Here their parameters and buffers are stacked
+along a new leading dimension (``torch.func.stack_module_state``), one ``vmap``
+of ``functional_call`` runs every model on a batch, and one optimizer steps the
 stacked parameters. For an optimizer that updates each parameter element from
 that element's own state only (SGD with momentum and weight decay, Adam, ...)
 this is exactly one optimizer per model: the summed loss gives each model's
-slice the gradient of its own loss.
+slice the gradient of its own loss. In training mode each model updates its
+own slice of the buffers (BatchNorm's running statistics, ...) as it would
+alone.
 
-Where that is not exact the points are trained one after the other with the
-same initialisation, batches and loss (:func:`vectorisation_problems` says why).
+Where that is not exact (e.g. BatchNorm with ``momentum=None``) the points are
+trained one after the other with the same initialisation, batches and loss
+(:func:`vectorisation_problems` says why).
 """
 
 from __future__ import annotations
