@@ -20,6 +20,8 @@ trained one after the other with the same initialisation, batches and loss
 from __future__ import annotations
 
 import copy
+import time
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -145,6 +147,7 @@ def train_points(
     imitation_target,
     distillation=None,
     rows=None,
+    refresh=None,
 ):
     """Train one copy of ``module`` per point on the same batches.
 
@@ -156,12 +159,11 @@ def train_points(
     module : torch.nn.Module
         The initial h2, on the training device (not modified).
     points : Points
-    data : tuple of Tensor
-        ``X, y, h1_proba, h1_correct, h1_logits`` on the device
-        (``h1_logits`` None when no point is a distillation).
+    data : ArrayRows or ItemRows
+        The rows, on the training device (:mod:`sklearn_bc._sweep_data`).
     rows : Tensor of int or None
-        The training rows of ``data`` (None: all). Batches are gathered
-        from ``data`` through it, so no copy of the training rows is made.
+        The training rows of ``data`` (None: all). Batches are read from
+        ``data`` through it, so no copy of the training rows is made.
     vectorise : bool
         Train the points together (stacked) or one after the other.
     seed : int
@@ -169,6 +171,9 @@ def train_points(
     distillation : dict or None
         Keyword arguments of the distillation dissonances' functional form
         (``alpha``, ``beta``, ``distance``, ...), the same for every point.
+    refresh : callable or None
+        ``refresh(X, y) -> (h1_proba, h1_correct, h1_logits)``: h1's outputs
+        on each training batch, replacing the cached ones (augmentation).
 
     Returns
     -------
@@ -192,6 +197,7 @@ def train_points(
             imitation_target,
             distillation or {},
             rows,
+            refresh,
         )
 
     keep, expand = points.distinct(imitation_target)
@@ -210,38 +216,42 @@ def train_points(
 
 def _train_group(
     module, points, data, optimizer, optimizer_kwargs, max_epochs, batch_size,
-    seed, base, imitation_target, distillation, rows,
+    seed, base, imitation_target, distillation, rows, refresh,
 ):  # fmt: skip
-    X, y, proba, correct, logits = data
-    n = X.shape[0] if rows is None else len(rows)
+    n = len(data) if rows is None else len(rows)
     single = len(points) == 1
     if single:  # the plain module: BatchNorm and friends work as usual
         model = copy.deepcopy(module).train()
         params = list(model.parameters())
     else:
         stack = _Stack([module] * len(points))
-        stack.match_gradient_layout(X[:batch_size])
+        stack.match_gradient_layout(data.sample(min(batch_size, len(data))))
         params = list(stack.params.values())
     opt = optimizer(params, **optimizer_kwargs)
     generator = torch.Generator().manual_seed(int(seed))
+    # a DataLoader draws its workers' seed from this one (not from the batch
+    # order's generator, nor from torch's global one, which dropout uses)
+    loader_generator = torch.Generator().manual_seed(int(seed) + 1)
     history = np.zeros((len(points), max_epochs))
     for epoch in range(max_epochs):
-        total = torch.zeros(len(points), dtype=torch.float64, device=X.device)
-        for batch in torch.randperm(n, generator=generator).split(batch_size):
-            batch = batch.to(X.device)
-            if rows is not None:
-                batch = rows[batch]
-            xb = X[batch]
+        total = torch.zeros(len(points), dtype=torch.float64, device=data.device)
+        batches = torch.randperm(n, generator=generator).split(batch_size)
+        if rows is not None:
+            batches = [rows[b.to(rows.device)] for b in batches]
+        for xb, yb, proba, correct, logits in data.batches(
+            batches, generator=loader_generator
+        ):
+            if refresh is not None:
+                proba, correct, logits = refresh(xb, yb)
             output = _unwrap(model(xb))[None] if single else _unwrap(stack.forward(xb))
             losses = _batch_losses(
-                output, y[batch], proba[batch], correct[batch],
-                None if logits is None else logits[batch], points, base=base,
+                output, yb, proba, correct, logits, points, base=base,
                 imitation_target=imitation_target, distillation=distillation,
             )  # fmt: skip
             opt.zero_grad()
             losses.sum().backward()
             opt.step()
-            total += losses.detach().double() * len(batch)
+            total += losses.detach().double() * len(yb)
         history[:, epoch] = (total / n).cpu().numpy()
     if single:
         state = {
@@ -258,35 +268,51 @@ def predict_outputs(module, states, X, *, vectorise, transform, chunk_rows=128):
     The outputs, shape (n_models, n_rows, ...), are computed and transformed
     ``chunk_rows`` rows at a time to bound the memory of a large stack: the
     training batch size keeps prediction's activations within training's.
+    ``X`` is a tensor, or ``(chunks, n_rows)``: an iterable of input chunks
+    and their total row count.
     """
+    if isinstance(X, torch.Tensor):
+        chunks, n_rows, device = X.split(chunk_rows), X.shape[0], X.device
+    else:
+        (chunks, n_rows), device = X, None
     n_models = next(iter(states.values())).shape[0]
-    device = X.device
+    models = {}
+
+    def run(x):  # the models, built on the first chunk's device
+        if not models:
+            models["run"] = _evaluators(module, states, n_models, x.device, vectorise)
+        return torch.cat([f(x) for f in models["run"]])
+
+    # Written into one preallocated result: keeping each chunk's small result
+    # alive between the large temporaries fragmented glibc's heap (+150 MiB
+    # peak RSS for 22 models on 10,000 rows).
+    result, start = None, 0
+    with torch.no_grad():
+        for x in chunks:
+            chunk = transform(run(x if device is None else x.to(device))).cpu()
+            if result is None:
+                shape = (chunk.shape[0], n_rows, *chunk.shape[2:])
+                result = torch.empty(shape, dtype=chunk.dtype)
+            result[:, start : start + chunk.shape[1]] = chunk
+            start += chunk.shape[1]
+    if result is None:  # no rows (callers validate against this)
+        return torch.empty((n_models, 0), dtype=torch.long)
+    return result
+
+
+def _evaluators(module, states, n_models, device, vectorise):
+    """Callables giving the models' outputs, shape (n_models or 1, n, ...)."""
     if vectorise:
         stack = _Stack([module])
         stack.params = {k: states[k].to(device) for k in stack.params}
         stack.buffers = {k: states[k].to(device) for k in stack.buffers}
-        run = [lambda x: _unwrap(stack.forward(x, training=False))]
-    else:
-        run = []
-        for m in range(n_models):
-            model = copy.deepcopy(module).eval()
-            load_state(model, states, m)
-            run.append(lambda x, model=model: _unwrap(model(x))[None])
-    # Written into one preallocated result: keeping each chunk's small result
-    # alive between the large temporaries fragmented glibc's heap (+150 MiB
-    # peak RSS for 22 models on 10,000 rows).
-    result = None
-    with torch.no_grad():
-        for start in range(0, X.shape[0], chunk_rows):
-            x = X[start : start + chunk_rows]
-            chunk = transform(torch.cat([f(x) for f in run])).cpu()
-            if result is None:
-                shape = (chunk.shape[0], X.shape[0], *chunk.shape[2:])
-                result = torch.empty(shape, dtype=chunk.dtype)
-            result[:, start : start + chunk.shape[1]] = chunk
-    if result is None:  # no rows (callers validate against this)
-        return torch.empty((n_models, 0), dtype=torch.long)
-    return result
+        return [lambda x: _unwrap(stack.forward(x, training=False))]
+    run = []
+    for m in range(n_models):
+        model = copy.deepcopy(module).eval()
+        load_state(model, states, m)
+        run.append(lambda x, model=model: _unwrap(model(x))[None])
+    return run
 
 
 def load_state(model, states, m):
@@ -295,3 +321,87 @@ def load_state(model, states, m):
         for name, tensor in (*model.named_parameters(), *model.named_buffers()):
             tensor.copy_(states[name][m])
     return model
+
+
+class UnitResult(NamedTuple):
+    """What one independent unit of a sweep (a split, or the refit) gives back."""
+
+    states: dict | None
+    train_loss: np.ndarray
+    predictions: torch.Tensor | None
+    fit_time: float
+    score_time: float
+
+
+def _argmax_labels(output):
+    return output.argmax(-1)
+
+
+def _sign_labels(output):
+    return (output.reshape(output.shape[0], -1) > 0).long()
+
+
+def label_transform(base):
+    """Model outputs to class indices, for ``base`` loss (a picklable function)."""
+    return _sign_labels if base == "binary_cross_entropy" else _argmax_labels
+
+
+def run_unit(
+    module, points, data, train_rows, test_rows, *, device, torch_seed,
+    keep_states, chunk_rows, **train_kwargs,
+):  # fmt: skip
+    """Train every point on ``train_rows`` and predict ``test_rows``.
+
+    A unit depends only on its arguments: joblib may run it in another
+    process (or on a Dask worker) with the same result. torch's global random
+    generator (dropout masks, random transforms read without workers) is
+    seeded with ``torch_seed`` inside the unit and restored after it.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The initial h2 (not modified).
+    points : Points
+    data : ArrayRows or ItemRows
+        The rows (moved to ``device`` here).
+    train_rows, test_rows : ndarray of int or None
+        Training rows (None: all) and rows to predict (None: none).
+    keep_states : bool
+        Return the trained states (the refit), else only the predictions.
+    **train_kwargs
+        The rest of :func:`train_points`'s keyword arguments.
+
+    Returns
+    -------
+    result : UnitResult
+        ``predictions``: class indices, shape (n_points, len(test_rows)).
+    """
+    start = time.perf_counter()
+    device = torch.device(device)
+    data = data.to(device)
+    forked = []
+    if device.type == "cuda":
+        forked = [device.index if device.index is not None else 0]
+    with torch.random.fork_rng(devices=forked):
+        torch.manual_seed(int(torch_seed))
+        rows = None if train_rows is None else torch.as_tensor(train_rows)
+        states, losses = train_points(module, points, data, rows=rows, **train_kwargs)
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        predictions = None
+        if test_rows is not None:
+            predictions = predict_outputs(
+                module,
+                states,
+                (data.inputs(test_rows, chunk_rows), len(test_rows)),
+                vectorise=train_kwargs["vectorise"],
+                transform=label_transform(train_kwargs["base"]),
+                chunk_rows=chunk_rows,
+            )
+    return UnitResult(
+        states if keep_states else None,
+        losses,
+        predictions,
+        fit_time,
+        time.perf_counter() - start,
+    )

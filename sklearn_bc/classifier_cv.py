@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import numbers
-import time
 import warnings
+from functools import partial
 
 import numpy as np
 import torch
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
@@ -24,18 +26,26 @@ from ._criterion import (
     distillation_options,
 )
 from ._cv_results import _check_scoring, cv_results
+from ._dataset_input import ReferenceItems, is_item_input, item_dataset
 from ._reference import ReferenceParamsMixin
 from ._stack import vectorisation_problems
-from ._vectorised import Points, load_state, predict_outputs, train_points
+from ._sweep_data import ArrayRows, ItemRows, item_inputs
+from ._vectorised import (
+    Points,
+    label_transform,
+    load_state,
+    predict_outputs,
+    run_unit,
+)
 from .classifier import BackwardCompatibleClassifier
 from .losses import _check_choice, _check_lambda_c
 from .scorers import _score_labels
 
 __all__ = ["BackwardCompatibleClassifierCV"]
 
-_PREFIXES = ("module__", "optimizer__")
-# h1's distribution is kept in half precision above this many entries
-_COMPACT_PROBA = 2**24
+_PREFIXES = ("module__", "optimizer__", "iterator_train__")
+# DataLoader arguments the sweep sets itself (the same batches for every point)
+_OWN_LOADER_ARGS = ("batch_size", "shuffle", "sampler", "batch_sampler", "drop_last")
 
 
 class BackwardCompatibleClassifierCV(
@@ -55,15 +65,31 @@ class BackwardCompatibleClassifierCV(
     Results follow :class:`~sklearn.model_selection.GridSearchCV`:
     ``cv_results_``, ``best_index_``, ``best_estimator_``, ...
 
-    Where stacking would not be exact the points are trained one after the
-    other with a ``UserWarning``: modules with layers that update buffers in
-    place in training mode (BatchNorm, InstanceNorm with
-    ``track_running_stats=True``, any custom in-place buffer update), modules
-    that cannot run under ``vmap``, and optimizers that do not update each
-    parameter element independently (e.g. LBFGS). Points are trained one
-    split at a time (all points of a split together); with dropout each
-    stacked point draws its own masks, so results match the point trained
-    alone in distribution rather than bit for bit.
+    Each stacked point keeps and updates its own buffers, so BatchNorm and
+    InstanceNorm (``track_running_stats=True``) train as they would alone.
+    Where stacking would not be exact, as a probe of the module before the
+    fit finds, the points are trained one after the other with a
+    ``UserWarning``: layers whose in-place buffer update a stack does not
+    reproduce (BatchNorm with ``momentum=None``, whose cumulative average
+    reads ``num_batches_tracked`` as a number), modules that cannot run under
+    ``vmap``, and optimizers that do not update each parameter element
+    independently (e.g. LBFGS). With dropout each stacked point draws its own
+    masks, so results match the point trained alone in distribution rather
+    than bit for bit.
+
+    Each CV split, and the final refit, is an independent training unit (all
+    points of the split together): ``n_jobs`` runs them in parallel through
+    joblib, with any joblib backend (a Dask cluster runs one unit per
+    worker). A unit seeds torch's global generator from ``random_state``
+    (dropout, random transforms) and restores it after, so the results do
+    not depend on ``n_jobs`` or on where a unit runs.
+
+    ``X`` may be a torch ``Dataset`` yielding ``(x, y)`` items (as skorch
+    accepts; ``y=None`` reads the labels from the items): the items are read
+    batch by batch through a ``DataLoader`` (``iterator_train__num_workers``
+    etc.), h1's outputs are kept by index (N x C values), and the input is
+    never held in memory whole. Arrays are put on the device once and
+    batches are gathered from them.
 
     Parameters
     ----------
@@ -109,6 +135,16 @@ class BackwardCompatibleClassifierCV(
     optimizer : torch optimizer class, default=torch.optim.SGD
         Its keyword arguments are set with ``optimizer__name=value``.
     device : str or torch.device, default="cpu"
+    reference_outputs : {"once", "per_batch"}, default="once"
+        When h1's outputs are computed: once per fit on ``X`` (exact and
+        cheapest when an item's input is fixed), or on every training batch,
+        on the very input the points see (needed when a Dataset transforms
+        its items randomly, i.e. augmentation; one h1 forward pass per
+        batch). Scores always use h1's once-per-fit outputs on the test rows.
+    n_jobs : int or None, default=None
+        Training units (the CV splits, the refit) run in parallel, as in
+        scikit-learn: None is 1 unless in a ``joblib.parallel_backend``
+        context, -1 uses every worker of the backend.
     random_state : int, RandomState or None, default=None
         Seeds the shared initialisation and batch order.
     verbose : int, default=0
@@ -118,7 +154,10 @@ class BackwardCompatibleClassifierCV(
         text bar in a terminal) of the trainings: one per CV split, then the
         final refit, each training every point at once.
     **kwargs
-        ``module__*`` and ``optimizer__*`` parameters.
+        ``module__*`` and ``optimizer__*`` parameters, and
+        ``iterator_train__*`` arguments of the ``DataLoader`` that reads a
+        Dataset ``X`` (``num_workers``, ``pin_memory``, ``collate_fn``, ...;
+        not those that set the batches, which are the sweep's).
 
     Attributes
     ----------
@@ -188,6 +227,8 @@ class BackwardCompatibleClassifierCV(
         lr=0.01,
         optimizer=torch.optim.SGD,
         device="cpu",
+        reference_outputs="once",
+        n_jobs=None,
         random_state=None,
         verbose=0,
         progress=False,
@@ -213,6 +254,8 @@ class BackwardCompatibleClassifierCV(
         self.lr = lr
         self.optimizer = optimizer
         self.device = device
+        self.reference_outputs = reference_outputs
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
         self.progress = progress
@@ -234,9 +277,27 @@ class BackwardCompatibleClassifierCV(
         unknown = sorted(k for k in self._extra_kwargs() if not k.startswith(_PREFIXES))
         if unknown:
             raise TypeError(
-                f"Unexpected parameters {unknown}: only module__* and optimizer__* "
-                "keyword arguments are accepted."
+                f"Unexpected parameters {unknown}: only module__*, optimizer__* and "
+                "iterator_train__* keyword arguments are accepted."
             )
+        own = sorted(
+            k for k in self._extra_kwargs()
+            if k.startswith("iterator_train__")
+            and k.removeprefix("iterator_train__") in _OWN_LOADER_ARGS
+        )  # fmt: skip
+        if own:
+            raise ValueError(
+                f"{own} cannot be set: every point of the sweep is trained on the "
+                "same batches, set by batch_size and random_state."
+            )
+
+    def _iterator_kwargs(self):
+        """The ``iterator_train__*`` DataLoader arguments, without the prefix."""
+        return {
+            k.removeprefix("iterator_train__"): v
+            for k, v in self._extra_kwargs().items()
+            if k.startswith("iterator_train__")
+        }
 
     def _prefixed(self):
         return {
@@ -256,14 +317,15 @@ class BackwardCompatibleClassifierCV(
         return super().set_params(**rest) if rest else self
 
     # -- the points
+    def _dissonance_list(self):
+        if isinstance(self.dissonances, str):
+            return [self.dissonances]
+        return list(self.dissonances)
+
     def _points(self):
         lambdas = np.linspace(0, 1, 11) if self.lambdas is None else self.lambdas
         lambdas = [_check_lambda_c(lam) for lam in np.atleast_1d(lambdas).tolist()]
-        dissonances = (
-            [self.dissonances]
-            if isinstance(self.dissonances, str)
-            else list(self.dissonances)
-        )
+        dissonances = self._dissonance_list()
         for dissonance in dissonances:
             _check_choice(dissonance, DISSONANCES, "dissonance")
         pairs = [(d, lam) for d in dissonances for lam in lambdas]
@@ -310,17 +372,27 @@ class BackwardCompatibleClassifierCV(
                 f"{_check_scoring(self.scoring)}; got {self.refit!r}."
             )
         check_device(self.device)
+        _check_choice(
+            self.reference_outputs, ("once", "per_batch"), "reference_outputs"
+        )
+        if self.reference_outputs == "per_batch" and self.reference is None:
+            raise ValueError(
+                'reference_outputs="per_batch" runs the reference model on every '
+                "training batch, but reference is None."
+            )
         check_base_loss(self.base_loss, [d for d, _ in self._points()])
         return check_distillation_params(self)
 
     # -- fitting
-    def fit(self, X, y, reference_proba=None):
+    def fit(self, X, y=None, reference_proba=None):
         """Train and score every (dissonance, lambda_c) point.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
-        y : array-like of shape (n_samples,)
+        X : array-like of shape (n_samples, ...), torch Dataset or dict
+            The input; a Dataset's items ``(x, y)`` are read batch by batch.
+        y : array-like of shape (n_samples,) or None
+            The labels; None with a Dataset reads them from its items.
         reference_proba : array-like of shape (n_samples, n_classes), default=None
             h1's probabilities on ``X`` (then h1 is not run).
 
@@ -329,6 +401,22 @@ class BackwardCompatibleClassifierCV(
         self : BackwardCompatibleClassifierCV
         """
         knobs = self._check_params()
+        if isinstance(X, dict) and not issparse(X):  # a DOK matrix is a dict
+            raise TypeError(
+                "BackwardCompatibleClassifierCV takes X as an array or a torch "
+                "Dataset; a dict of inputs (a multi-input module) cannot be "
+                "stacked: sweep BackwardCompatibleClassifier with GridSearchCV."
+            )
+        if y is None and not is_item_input(X):
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None: only a Dataset X may carry the labels in its items."
+            )
+        if self.reference_outputs == "per_batch" and reference_proba is not None:
+            raise ValueError(
+                'reference_proba cannot be used with reference_outputs="per_batch": '
+                "h1's outputs are then computed on every training batch."
+            )
         scoring = _check_scoring(self.scoring)
         points = Points(self._points(), self.device)
         # a distillation template caches h1's logits too (for every point)
@@ -341,13 +429,17 @@ class BackwardCompatibleClassifierCV(
         )
         rng = check_random_state(self.random_state)
         init_seed, batch_seed = rng.randint(np.iinfo(np.int32).max, size=2)
+        # torch's global generator in each training unit (dropout, transforms)
+        torch_seed = rng.randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(init_seed))
             template.initialize()
         module = template.module_
-        data = self._device_data(dataset, module)
+        data = self._rows(dataset, module)
         optimizer_kwargs = {"lr": self.lr, **template.get_params_for("optimizer")}
-        problems = vectorisation_problems(module, self.optimizer, data[0][:2])
+        problems = vectorisation_problems(
+            module, self.optimizer, data.to(self.device).sample(2)
+        )
         if problems:
             warnings.warn(
                 "BackwardCompatibleClassifierCV trains the points one by one "
@@ -359,109 +451,133 @@ class BackwardCompatibleClassifierCV(
         self.classes_ = template.classes_
         self._copy_input_attributes(template)
         self._template = template
-        y_all = np.asarray(self.classes_)[dataset.y.numpy()]
+        y_all = np.asarray(self.classes_)[np.asarray(dataset.y)]
         h1_labels = dataset.reference_labels
-
-        def train(rows):
-            # all rows in order: no index; else batches are gathered through it
-            rows = (
-                None
-                if np.array_equal(rows, all_rows)
-                else torch.as_tensor(rows, device=data[0].device)
-            )
-            return train_points(
-                module,
-                points,
-                data,
-                rows=rows,
-                vectorise=self.vectorised_,
-                optimizer=self.optimizer,
-                optimizer_kwargs=optimizer_kwargs,
-                max_epochs=self.max_epochs,
-                batch_size=self.batch_size,
-                seed=batch_seed,
-                base=self.base_loss,
-                imitation_target=self.imitation_target,
-                distillation=options,
-            )
 
         all_rows = np.arange(len(y_all))
         splits = (
             [(all_rows, all_rows)]
             if self.cv is None
-            else list(check_cv(self.cv, y_all, classifier=True).split(X, y_all))
+            else list(
+                check_cv(self.cv, y_all, classifier=True).split(
+                    np.zeros((len(y_all), 1)), y_all
+                )
+            )
+        )
+        refits = self.refit is not False and self.cv is not None
+        # independent units: each split (its scores), then the refit (its models)
+        units = [(train, test, self.cv is None) for train, test in splits]
+        if refits:
+            units.append((all_rows, None, True))
+        unit = delayed(run_unit)
+        train_kwargs = dict(
+            device=self.device,
+            torch_seed=torch_seed,
+            chunk_rows=self.batch_size,
+            vectorise=self.vectorised_,
+            optimizer=self.optimizer,
+            optimizer_kwargs=optimizer_kwargs,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            seed=batch_seed,
+            base=self.base_loss,
+            imitation_target=self.imitation_target,
+            distillation=options,
+            refresh=self._refresh(template),
         )
         n_points = len(points)
-        scores = {name: np.zeros((len(splits), n_points)) for name in scoring}
-        fit_time = np.zeros((len(splits), n_points))
-        score_time = np.zeros((len(splits), n_points))
-        refits = self.refit is not False and self.cv is not None
         bar = tqdm(
-            total=len(splits) + refits,
+            total=len(units),
             desc=f"lambda_c sweep ({n_points} points at once)",
             unit="training",
             disable=not self.progress,
         )
-        for k, (train_rows, test_rows) in enumerate(splits):
-            start = time.perf_counter()
-            states, train_loss = train(train_rows)
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+            unit(
+                module,
+                points,
+                data,
+                # all rows in order: no index; else batches are read through it
+                None if np.array_equal(train, all_rows) else train,
+                test,
+                keep_states=keep,
+                **train_kwargs,
+            )
+            for train, test, keep in units
+        )
+        scores = {name: np.zeros((len(splits), n_points)) for name in scoring}
+        fit_time = np.zeros((len(splits), n_points))
+        score_time = np.zeros((len(splits), n_points))
+        final = None
+        for k, result in enumerate(results):
             bar.update()
-            fit_time[k] = (time.perf_counter() - start) / n_points
-            start = time.perf_counter()
-            pred = self._predict_states(states, data[0][torch.as_tensor(test_rows)])
+            if k == len(splits):  # the refit
+                final = result
+                continue
+            test_rows = splits[k][1]
+            pred = np.asarray(self.classes_)[result.predictions.numpy()]
             for name in scoring:
                 scores[name][k] = [
                     _score_labels(name, y_all[test_rows], h1_labels[test_rows], p)
                     for p in pred
                 ]
-            score_time[k] = (time.perf_counter() - start) / n_points
+            fit_time[k] = result.fit_time / n_points
+            score_time[k] = result.score_time / n_points
+            if self.cv is None:
+                final = result
             if self.verbose:
-                print(
-                    f"split {k}: {n_points} points in {fit_time[k, 0] * n_points:.2f}s"
-                )
+                print(f"split {k}: {n_points} points in {result.fit_time:.2f}s")
+        bar.close()
         self.cv_results_ = cv_results(points.pairs, scores, fit_time, score_time)
         self.n_splits_ = len(splits)
         if self.refit is not False:
-            if self.cv is None:
-                self.final_states_, self.train_loss_ = states, train_loss
-            else:
-                self.final_states_, self.train_loss_ = train(all_rows)
-                bar.update()
+            self.final_states_, self.train_loss_ = final.states, final.train_loss
             self._select_best(scoring)
-        bar.close()
         return self
 
-    def _device_data(self, dataset, module):
-        """The training arrays on the device once, X in the module's dtype."""
-        device = torch.device(self.device)
+    def _refresh(self, template):
+        """h1's outputs per training batch, or None (cached once per fit)."""
+        if self.reference_outputs != "per_batch":
+            return None
+        from ._batch_reference import batch_reference_outputs
+
+        return partial(
+            batch_reference_outputs,
+            self.reference,
+            classes=np.asarray(self.classes_),
+            with_logits=any(d in DISTILLATIONS for d in self._dissonance_list()),
+            logits_from_proba=template.h1_logits_from_proba_,
+        )
+
+    def _rows(self, dataset, module):
+        """The training rows, on the CPU, X in the module's dtype."""
         dtype = next((p.dtype for p in module.parameters()), torch.float32)
-        proba, logits = dataset.h1_proba, dataset.h1_logits
-        if proba.numel() > _COMPACT_PROBA:
-            proba = proba.half()  # compact cache; cast back per batch
-        return (
-            dataset.X.to(device=device, dtype=dtype),
-            dataset.y.to(device),
-            proba.to(device),
-            dataset.h1_correct.to(device),
-            None if logits is None else logits.to(device),
+        if isinstance(dataset, ReferenceItems):
+            return ItemRows(dataset, dtype, self._iterator_kwargs())
+        return ArrayRows(
+            dataset.X.to(dtype),
+            dataset.y,
+            dataset.h1_proba,
+            dataset.h1_correct,
+            dataset.h1_logits,
         )
 
     def _copy_input_attributes(self, template):
-        self.n_features_in_ = template.n_features_in_
-        if hasattr(template, "feature_names_in_"):
-            self.feature_names_in_ = template.feature_names_in_
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        # arrays only: Dataset input has no feature count to check
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(template, name):
+                setattr(self, name, getattr(template, name))
+            elif hasattr(self, name):
+                delattr(self, name)
 
     def _predict_states(self, states, X):
-        """Predicted labels of every stacked model, shape (n_points, n_rows)."""
-        if self.base_loss == "binary_cross_entropy":
-            transform = lambda out: (out.reshape(out.shape[0], -1) > 0).long()  # noqa: E731
-        else:
-            transform = lambda out: out.argmax(-1)  # noqa: E731
+        """Predicted labels of every stacked model, shape (n_points, n_rows).
+
+        ``X``: a tensor, or ``(chunks, n_rows)`` (see :func:`predict_outputs`).
+        """
         index = predict_outputs(
             self._template.module_, states, X, vectorise=self.vectorised_,
-            transform=transform, chunk_rows=self.batch_size,
+            transform=label_transform(self.base_loss), chunk_rows=self.batch_size,
         )  # fmt: skip
         return np.asarray(self.classes_)[index.numpy()]
 
@@ -503,10 +619,10 @@ class BackwardCompatibleClassifierCV(
         # what the fit learnt from X and y, known before the module is built;
         # an initialised net is fitted, the feature count makes it check X
         estimator.classes_inferred_ = self.classes_
-        estimator.n_features_in_ = self.n_features_in_
         estimator.h1_logits_from_proba_ = self._template.h1_logits_from_proba_
-        if hasattr(self, "feature_names_in_"):
-            estimator.feature_names_in_ = self.feature_names_in_
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self, name):
+                setattr(estimator, name, getattr(self, name))
         estimator.initialize()
         load_state(estimator.module_, self.final_states_, index)
         return estimator
@@ -517,7 +633,10 @@ class BackwardCompatibleClassifierCV(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
+        X : array-like of shape (n_samples, ...) or torch Dataset
+            A Dataset's items are read ``batch_size`` at a time (their ``y``
+            is ignored), through a DataLoader with the
+            ``iterator_train__*`` arguments.
 
         Returns
         -------
@@ -525,17 +644,28 @@ class BackwardCompatibleClassifierCV(
             In the order of ``cv_results_["params"]``.
         """
         check_is_fitted(self, "final_states_")
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            dtype=np.float32,
-            allow_nd=True,
-            ensure_all_finite=True,
-        )
         module = self._template.module_
         dtype = next((p.dtype for p in module.parameters()), torch.float32)
-        X = torch.as_tensor(X).to(device=torch.device(self.device), dtype=dtype)
+        device = torch.device(self.device)
+        if is_item_input(X):
+            dataset = item_dataset(X)
+            X = (
+                item_inputs(
+                    dataset, None, self.batch_size, dtype=dtype, device=device,
+                    loader_kwargs=self._iterator_kwargs(),
+                ),
+                len(dataset),
+            )  # fmt: skip
+        else:
+            X = validate_data(
+                self,
+                X,
+                reset=False,
+                dtype=np.float32,
+                allow_nd=True,
+                ensure_all_finite=True,
+            )
+            X = torch.as_tensor(X).to(device=device, dtype=dtype)
         pred = self._predict_states(self.final_states_, X)
         keys = [(p["dissonance"], p["lambda_c"]) for p in self.cv_results_["params"]]
         return dict(zip(keys, pred, strict=True))

@@ -413,7 +413,7 @@ def test_bad_input_raises_like_the_classifier(data):
         search.fit(X, np.where(y == 0, 7, y))
     with pytest.raises(TypeError, match="Unexpected parameters"):
         BackwardCompatibleClassifierCV(
-            MLPModule, h1, iterator_train__shuffle=False
+            MLPModule, h1, iterator_valid__shuffle=False
         ).fit(X, y)
 
 

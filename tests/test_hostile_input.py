@@ -94,11 +94,11 @@ def test_module_is_reference_in_the_cv_class(data):
     X, y = data
     h1 = _BNNet().eval()
     before = torch_state(h1)
-    with pytest.warns(UserWarning, match="one by one"):  # BatchNorm: the fallback
-        cv = BackwardCompatibleClassifierCV(
-            h1, reference=h1, lambdas=[0.0, 1.0], cv=2, max_epochs=2,
-            batch_size=16, random_state=0,
-        ).fit(X, y)  # fmt: skip
+    cv = BackwardCompatibleClassifierCV(
+        h1, reference=h1, lambdas=[0.0, 1.0], cv=2, max_epochs=2,
+        batch_size=16, random_state=0,
+    ).fit(X, y)  # fmt: skip
+    assert cv.vectorised_  # BatchNorm's running statistics stacked, per point
     assert torch_state(h1) == before
     assert all(g is None for g in _grads(h1))
     assert cv.best_estimator_.module_ is not h1

@@ -1,0 +1,169 @@
+"""BackwardCompatibleClassifierCV on Dataset input, in parallel, per-batch h1."""
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from conftest import FixedInitMLP, torch_state
+from numpy.testing import assert_array_equal
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from torch import nn
+
+from sklearn_bc import BackwardCompatibleClassifierCV
+
+
+class ItemsOnly(torch.utils.data.Dataset):
+    """Rows served one item at a time: no array for anyone to take whole."""
+
+    def __init__(self, X, y):
+        self._X, self._y = torch.as_tensor(X), torch.as_tensor(y)
+        self.reads = 0
+
+    def __len__(self):
+        return len(self._y)
+
+    def __getitem__(self, i):
+        if not isinstance(i, int):
+            raise TypeError(f"one item at a time, got {type(i).__name__}")
+        self.reads += 1
+        return self._X[i], self._y[i]
+
+
+class DropoutMLP(FixedInitMLP):
+    """FixedInitMLP with dropout: its result depends on torch's global RNG."""
+
+    def __init__(self):
+        super().__init__()
+        self.layers.insert(2, nn.Dropout(0.3))
+
+
+class LinearH1(nn.Module):
+    """A fixed float64 linear h1 (a torch module reads the items itself)."""
+
+    def __init__(self, n_features=6, n_classes=3):
+        super().__init__()
+        generator = torch.Generator().manual_seed(7)
+        self.linear = nn.Linear(n_features, n_classes).double()
+        with torch.no_grad():
+            for p in self.linear.parameters():
+                p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype))
+
+    def forward(self, X):
+        return self.linear(X)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_classification(
+        n_samples=90, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    h1 = LogisticRegression(max_iter=200).fit(X[:30], y[:30])
+    # float32 values: the array path validates X to float32 before the
+    # float64 module casts it back, the Dataset path hands items as they are
+    return X.astype(np.float32).astype(np.float64), y, h1
+
+
+def sweep(module=FixedInitMLP, reference=None, **params):
+    defaults = dict(
+        lambdas=[0.0, 0.5, 1.0], cv=3, max_epochs=2, batch_size=16, lr=0.05,
+        random_state=0, scoring=("accuracy", "btc", "nfr"),
+    )  # fmt: skip
+    return BackwardCompatibleClassifierCV(module, reference, **{**defaults, **params})
+
+
+def assert_same_sweep(a, b):
+    for key, value in a.cv_results_.items():
+        if key.startswith(("split", "mean_test", "rank_test", "param")):
+            assert_array_equal(np.asarray(b.cv_results_[key]), np.asarray(value), key)
+    assert a.final_states_.keys() == b.final_states_.keys()
+    for name, tensor in a.final_states_.items():
+        assert torch.equal(tensor, b.final_states_[name]), name
+    assert_array_equal(a.train_loss_, b.train_loss_)
+
+
+def test_dataset_input_trains_the_same_sweep_as_arrays(data):
+    X, y, _ = data
+    h1 = LinearH1()
+    arrays = sweep(reference=h1).fit(X, y)
+    dataset = ItemsOnly(X, y)
+    items = sweep(reference=h1).fit(dataset, None)
+    assert items.vectorised_
+    assert_same_sweep(arrays, items)
+    # every read is one item: one pass for h1, 2 items to probe the module,
+    # one batch per training unit to lay out the stacked parameters, 2 epochs
+    # of each unit's training rows (3 splits of 60, the refit on 90) and the
+    # 3 test folds of 30
+    assert dataset.reads == len(y) + 2 + 4 * 16 + 2 * (3 * 60 + 90) + 3 * 30
+    pred_items = items.predict_all(ItemsOnly(X[:10], y[:10]))
+    for key, pred in arrays.predict_all(X[:10]).items():
+        assert_array_equal(pred_items[key], pred)
+
+
+def test_dataset_read_by_workers_trains_the_same_sweep(data):
+    X, y, h1_sklearn = data
+    h1 = LinearH1()
+    alone = sweep(reference=h1, cv=2).fit(ItemsOnly(X, y), None)
+    workers = sweep(reference=h1, cv=2, iterator_train__num_workers=2).fit(
+        ItemsOnly(X, y), None
+    )
+    assert workers.get_params()["iterator_train__num_workers"] == 2
+    assert_same_sweep(alone, workers)
+
+
+@pytest.mark.parametrize("name", ["shuffle", "batch_size", "sampler", "drop_last"])
+def test_loader_arguments_that_change_the_batches_are_refused(data, name):
+    X, y, h1 = data
+    with pytest.raises(ValueError, match=f"iterator_train__{name}.*same batches"):
+        sweep(reference=h1, **{f"iterator_train__{name}": 1}).fit(X, y)
+
+
+@pytest.mark.parametrize("module", [FixedInitMLP, DropoutMLP])
+def test_parallel_splits_train_the_same_sweep(data, module):
+    X, y, h1 = data
+    serial = sweep(module, h1).fit(X, y)
+    parallel = sweep(module, h1, n_jobs=2).fit(X, y)
+    assert_same_sweep(serial, parallel)
+    assert serial.best_params_ == parallel.best_params_
+
+
+def test_a_dask_cluster_trains_the_same_sweep(data):
+    distributed = pytest.importorskip("distributed")
+    X, y, h1 = data
+    serial = sweep(DropoutMLP, h1).fit(X, y)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+        joblib.parallel_backend("dask"),
+    ):
+        on_dask = sweep(DropoutMLP, h1, n_jobs=-1).fit(X, y)
+    assert_same_sweep(serial, on_dask)
+
+
+def test_dropout_sweep_is_reproducible_and_leaves_the_global_rng(data):
+    X, y, h1 = data
+    torch.manual_seed(1)
+    first = sweep(DropoutMLP, h1).fit(X, y)
+    after_first = torch.rand(3)
+    torch.manual_seed(1)
+    second = sweep(DropoutMLP, h1).fit(X, y)
+    assert torch.equal(torch.rand(3), after_first)
+    assert_same_sweep(first, second)
+
+
+def test_reference_module_is_unchanged_by_a_dataset_sweep(data):
+    X, y, _ = data
+    h1 = LinearH1().train()
+    before = torch_state(h1)
+    sweep(reference=h1, n_jobs=2).fit(ItemsOnly(X, y), None)
+    assert torch_state(h1) == before
+
+
+def test_array_input_needs_y_and_dict_input_is_refused(data):
+    X, y, h1 = data
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        sweep(reference=h1).fit(X)
+    with pytest.raises(TypeError, match="a dict of inputs"):
+        sweep(reference=h1).fit({"a": X}, y)
