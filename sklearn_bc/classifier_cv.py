@@ -16,6 +16,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
+from ._batch_reference import batch_reference_outputs, check_reference_outputs
 from ._criterion import (
     DISSONANCES,
     DISTILLATION_PARAMS,
@@ -352,6 +353,7 @@ class BackwardCompatibleClassifierCV(
             lr=self.lr,
             optimizer=self.optimizer,
             device=self.device,
+            reference_outputs=self.reference_outputs,
             verbose=0,
             **self._prefixed(),
         )
@@ -372,14 +374,7 @@ class BackwardCompatibleClassifierCV(
                 f"{_check_scoring(self.scoring)}; got {self.refit!r}."
             )
         check_device(self.device)
-        _check_choice(
-            self.reference_outputs, ("once", "per_batch"), "reference_outputs"
-        )
-        if self.reference_outputs == "per_batch" and self.reference is None:
-            raise ValueError(
-                'reference_outputs="per_batch" runs the reference model on every '
-                "training batch, but reference is None."
-            )
+        check_reference_outputs(self.reference_outputs, reference=self.reference)
         check_base_loss(self.base_loss, [d for d, _ in self._points()])
         return check_distillation_params(self)
 
@@ -412,11 +407,11 @@ class BackwardCompatibleClassifierCV(
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None: only a Dataset X may carry the labels in its items."
             )
-        if self.reference_outputs == "per_batch" and reference_proba is not None:
-            raise ValueError(
-                'reference_proba cannot be used with reference_outputs="per_batch": '
-                "h1's outputs are then computed on every training batch."
-            )
+        check_reference_outputs(
+            self.reference_outputs,
+            reference=self.reference,
+            reference_proba=reference_proba,
+        )
         scoring = _check_scoring(self.scoring)
         points = Points(self._points(), self.device)
         # a distillation template caches h1's logits too (for every point)
@@ -539,8 +534,6 @@ class BackwardCompatibleClassifierCV(
         """h1's outputs per training batch, or None (cached once per fit)."""
         if self.reference_outputs != "per_batch":
             return None
-        from ._batch_reference import batch_reference_outputs
-
         return partial(
             batch_reference_outputs,
             self.reference,

@@ -167,3 +167,76 @@ def test_array_input_needs_y_and_dict_input_is_refused(data):
         sweep(reference=h1).fit(X)
     with pytest.raises(TypeError, match="a dict of inputs"):
         sweep(reference=h1).fit({"a": X}, y)
+
+
+class Jittered(ItemsOnly):
+    """Augmentation: fresh noise on every read, each item recorded as served."""
+
+    def __init__(self, X, y):
+        super().__init__(X, y)
+        self.served = []
+
+    def __getitem__(self, i):
+        x, y = super().__getitem__(i)
+        x = x + 0.1 * torch.randn(x.shape, dtype=x.dtype)
+        self.served.append(x)
+        return x, y
+
+
+class RecordingH1(LinearH1):
+    """LinearH1 that records every input it is run on."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, X):
+        self.seen.append(X.detach().clone())
+        return super().forward(X)
+
+
+def test_per_batch_reference_outputs_are_computed_on_the_augmented_batches(data):
+    X, y, _ = data
+    h1 = RecordingH1().train()
+    before = torch_state(h1)
+    dataset = Jittered(X, y)
+    search = sweep(
+        reference=h1, cv=None, reference_outputs="per_batch", max_epochs=2
+    ).fit(dataset, None)
+    assert torch_state(h1) == before
+    assert all(p.grad is None for p in h1.parameters())
+    # the first pass (h1's outputs once per fit, for the scores) and the
+    # module probe read items too; the training batches come after them
+    n_train = 2 * len(y)
+    trained_on = torch.stack(dataset.served[-(n_train + len(y)) : -len(y)])
+    seen = torch.cat(h1.seen)  # the once-per-fit pass, then the batches
+    assert len(seen) == len(y) + n_train
+    per_batch = seen[len(y) :]
+    assert per_batch.shape == trained_on.shape
+    assert torch.equal(per_batch, trained_on)
+    assert search.get_params()["reference_outputs"] == "per_batch"
+    assert search.best_estimator_.reference_outputs == "per_batch"
+
+
+def test_per_batch_reference_outputs_without_augmentation_equal_once(data):
+    X, y, _ = data
+    h1 = LinearH1()
+    once = sweep(reference=h1).fit(ItemsOnly(X, y), None)
+    per_batch = sweep(reference=h1, reference_outputs="per_batch").fit(
+        ItemsOnly(X, y), None
+    )
+    for name, tensor in once.final_states_.items():
+        torch.testing.assert_close(per_batch.final_states_[name], tensor)
+    assert_array_equal(
+        once.cv_results_["mean_test_btc"], per_batch.cv_results_["mean_test_btc"]
+    )
+
+
+def test_per_batch_reference_outputs_need_a_reference_to_run(data):
+    X, y, h1 = data
+    with pytest.raises(ValueError, match="reference_outputs"):
+        sweep(reference=h1, reference_outputs="sometimes").fit(X, y)
+    with pytest.raises(ValueError, match="reference_proba"):
+        sweep(reference=h1, reference_outputs="per_batch").fit(
+            X, y, reference_proba=h1.predict_proba(X)
+        )
