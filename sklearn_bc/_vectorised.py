@@ -20,8 +20,6 @@ trained one after the other with the same initialisation, batches and loss
 from __future__ import annotations
 
 import copy
-import time
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -321,87 +319,3 @@ def load_state(model, states, m):
         for name, tensor in (*model.named_parameters(), *model.named_buffers()):
             tensor.copy_(states[name][m])
     return model
-
-
-class UnitResult(NamedTuple):
-    """What one independent unit of a sweep (a split, or the refit) gives back."""
-
-    states: dict | None
-    train_loss: np.ndarray
-    predictions: torch.Tensor | None
-    fit_time: float
-    score_time: float
-
-
-def _argmax_labels(output):
-    return output.argmax(-1)
-
-
-def _sign_labels(output):
-    return (output.reshape(output.shape[0], -1) > 0).long()
-
-
-def label_transform(base):
-    """Model outputs to class indices, for ``base`` loss (a picklable function)."""
-    return _sign_labels if base == "binary_cross_entropy" else _argmax_labels
-
-
-def run_unit(
-    module, points, data, train_rows, test_rows, *, device, torch_seed,
-    keep_states, chunk_rows, **train_kwargs,
-):  # fmt: skip
-    """Train every point on ``train_rows`` and predict ``test_rows``.
-
-    A unit depends only on its arguments: joblib may run it in another
-    process (or on a Dask worker) with the same result. torch's global random
-    generator (dropout masks, random transforms read without workers) is
-    seeded with ``torch_seed`` inside the unit and restored after it.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        The initial h2 (not modified).
-    points : Points
-    data : ArrayRows or ItemRows
-        The rows (moved to ``device`` here).
-    train_rows, test_rows : ndarray of int or None
-        Training rows (None: all) and rows to predict (None: none).
-    keep_states : bool
-        Return the trained states (the refit), else only the predictions.
-    **train_kwargs
-        The rest of :func:`train_points`'s keyword arguments.
-
-    Returns
-    -------
-    result : UnitResult
-        ``predictions``: class indices, shape (n_points, len(test_rows)).
-    """
-    start = time.perf_counter()
-    device = torch.device(device)
-    data = data.to(device)
-    forked = []
-    if device.type == "cuda":
-        forked = [device.index if device.index is not None else 0]
-    with torch.random.fork_rng(devices=forked):
-        torch.manual_seed(int(torch_seed))
-        rows = None if train_rows is None else torch.as_tensor(train_rows)
-        states, losses = train_points(module, points, data, rows=rows, **train_kwargs)
-        fit_time = time.perf_counter() - start
-        start = time.perf_counter()
-        predictions = None
-        if test_rows is not None:
-            predictions = predict_outputs(
-                module,
-                states,
-                (data.inputs(test_rows, chunk_rows), len(test_rows)),
-                vectorise=train_kwargs["vectorise"],
-                transform=label_transform(train_kwargs["base"]),
-                chunk_rows=chunk_rows,
-            )
-    return UnitResult(
-        states if keep_states else None,
-        losses,
-        predictions,
-        fit_time,
-        time.perf_counter() - start,
-    )

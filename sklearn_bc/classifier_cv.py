@@ -12,7 +12,6 @@ from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
@@ -28,29 +27,21 @@ from ._criterion import (
 )
 from ._cv_results import _check_scoring, cv_results
 from ._dataset_input import ReferenceItems, is_item_input, item_dataset
+from ._prefixed_params import PrefixedParamsMixin
 from ._reference import ReferenceParamsMixin
 from ._stack import vectorisation_problems
 from ._sweep_data import ArrayRows, ItemRows, item_inputs
-from ._vectorised import (
-    Points,
-    label_transform,
-    load_state,
-    predict_outputs,
-    run_unit,
-)
+from ._sweep_units import label_transform, run_units
+from ._vectorised import Points, load_state, predict_outputs
 from .classifier import BackwardCompatibleClassifier
 from .losses import _check_choice, _check_lambda_c
 from .scorers import _score_labels
 
 __all__ = ["BackwardCompatibleClassifierCV"]
 
-_PREFIXES = ("module__", "optimizer__", "iterator_train__")
-# DataLoader arguments the sweep sets itself (the same batches for every point)
-_OWN_LOADER_ARGS = ("batch_size", "shuffle", "sampler", "batch_sampler", "drop_last")
-
 
 class BackwardCompatibleClassifierCV(
-    ReferenceParamsMixin, ClassifierMixin, BaseEstimator
+    PrefixedParamsMixin, ReferenceParamsMixin, ClassifierMixin, BaseEstimator
 ):
     """A sweep over dissonances and ``lambda_c`` values, every point trained at once.
 
@@ -265,58 +256,6 @@ class BackwardCompatibleClassifierCV(
         for name, value in kwargs.items():
             setattr(self, name, value)
 
-    def _extra_kwargs(self):
-        """The ``**kwargs`` given to ``__init__`` (or set since), by name."""
-        named = set(self._get_param_names())
-        return {
-            k: v
-            for k, v in vars(self).items()
-            if k not in named and not k.startswith("_") and not k.endswith("_")
-        }
-
-    def _check_kwargs(self):
-        unknown = sorted(k for k in self._extra_kwargs() if not k.startswith(_PREFIXES))
-        if unknown:
-            raise TypeError(
-                f"Unexpected parameters {unknown}: only module__*, optimizer__* and "
-                "iterator_train__* keyword arguments are accepted."
-            )
-        own = sorted(
-            k for k in self._extra_kwargs()
-            if k.startswith("iterator_train__")
-            and k.removeprefix("iterator_train__") in _OWN_LOADER_ARGS
-        )  # fmt: skip
-        if own:
-            raise ValueError(
-                f"{own} cannot be set: every point of the sweep is trained on the "
-                "same batches, set by batch_size and random_state."
-            )
-
-    def _iterator_kwargs(self):
-        """The ``iterator_train__*`` DataLoader arguments, without the prefix."""
-        return {
-            k.removeprefix("iterator_train__"): v
-            for k, v in self._extra_kwargs().items()
-            if k.startswith("iterator_train__")
-        }
-
-    def _prefixed(self):
-        return {
-            k: v for k, v in self._extra_kwargs().items() if k.startswith(_PREFIXES)
-        }
-
-    def get_params(self, deep=True):
-        """Get parameters, ``module__*`` and ``optimizer__*`` included."""
-        return {**super().get_params(deep=deep), **self._extra_kwargs()}
-
-    def set_params(self, **params):
-        """Set parameters, ``module__*`` and ``optimizer__*`` included."""
-        prefixed = {k: v for k, v in params.items() if k.startswith(_PREFIXES)}
-        for name, value in prefixed.items():
-            setattr(self, name, value)
-        rest = {k: v for k, v in params.items() if k not in prefixed}
-        return super().set_params(**rest) if rest else self
-
     # -- the points
     def _dissonance_list(self):
         if isinstance(self.dissonances, str):
@@ -464,8 +403,23 @@ class BackwardCompatibleClassifierCV(
         units = [(train, test, self.cv is None) for train, test in splits]
         if refits:
             units.append((all_rows, None, True))
-        unit = delayed(run_unit)
-        train_kwargs = dict(
+        n_points = len(points)
+        bar = tqdm(
+            total=len(units),
+            desc=f"lambda_c sweep ({n_points} points at once)",
+            unit="training",
+            disable=not self.progress,
+        )
+        results = run_units(
+            module,
+            points,
+            data,
+            # all rows in order: no index; else batches are read through it
+            [
+                (None if np.array_equal(tr, all_rows) else tr, te, k)
+                for tr, te, k in units
+            ],
+            n_jobs=self.n_jobs,
             device=self.device,
             torch_seed=torch_seed,
             chunk_rows=self.batch_size,
@@ -479,26 +433,6 @@ class BackwardCompatibleClassifierCV(
             imitation_target=self.imitation_target,
             distillation=options,
             refresh=self._refresh(template),
-        )
-        n_points = len(points)
-        bar = tqdm(
-            total=len(units),
-            desc=f"lambda_c sweep ({n_points} points at once)",
-            unit="training",
-            disable=not self.progress,
-        )
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            unit(
-                module,
-                points,
-                data,
-                # all rows in order: no index; else batches are read through it
-                None if np.array_equal(train, all_rows) else train,
-                test,
-                keep_states=keep,
-                **train_kwargs,
-            )
-            for train, test, keep in units
         )
         scores = {name: np.zeros((len(splits), n_points)) for name in scoring}
         fit_time = np.zeros((len(splits), n_points))

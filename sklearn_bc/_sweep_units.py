@@ -1,0 +1,120 @@
+"""A sweep's independent training units: the CV splits and the final refit.
+
+Each unit trains every point on its rows and predicts its test rows; it
+depends only on its arguments, so joblib may run the units in parallel, in
+other processes or on Dask workers, with the same results.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from sklearn.utils.parallel import Parallel, delayed
+
+from ._vectorised import predict_outputs, train_points
+
+
+class UnitResult(NamedTuple):
+    """What one independent unit of a sweep (a split, or the refit) gives back."""
+
+    states: dict | None
+    train_loss: np.ndarray
+    predictions: torch.Tensor | None
+    fit_time: float
+    score_time: float
+
+
+def _argmax_labels(output):
+    return output.argmax(-1)
+
+
+def _sign_labels(output):
+    return (output.reshape(output.shape[0], -1) > 0).long()
+
+
+def label_transform(base):
+    """Model outputs to class indices, for ``base`` loss (a picklable function)."""
+    return _sign_labels if base == "binary_cross_entropy" else _argmax_labels
+
+
+def run_unit(
+    module, points, data, train_rows, test_rows, *, device, torch_seed,
+    keep_states, chunk_rows, **train_kwargs,
+):  # fmt: skip
+    """Train every point on ``train_rows`` and predict ``test_rows``.
+
+    A unit depends only on its arguments: joblib may run it in another
+    process (or on a Dask worker) with the same result. torch's global random
+    generator (dropout masks, random transforms read without workers) is
+    seeded with ``torch_seed`` inside the unit and restored after it.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The initial h2 (not modified).
+    points : Points
+    data : ArrayRows or ItemRows
+        The rows (moved to ``device`` here).
+    train_rows, test_rows : ndarray of int or None
+        Training rows (None: all) and rows to predict (None: none).
+    keep_states : bool
+        Return the trained states (the refit), else only the predictions.
+    **train_kwargs
+        The rest of :func:`train_points`'s keyword arguments.
+
+    Returns
+    -------
+    result : UnitResult
+        ``predictions``: class indices, shape (n_points, len(test_rows)).
+    """
+    start = time.perf_counter()
+    device = torch.device(device)
+    data = data.to(device)
+    forked = []
+    if device.type == "cuda":
+        forked = [device.index if device.index is not None else 0]
+    with torch.random.fork_rng(devices=forked):
+        torch.manual_seed(int(torch_seed))
+        rows = None if train_rows is None else torch.as_tensor(train_rows)
+        states, losses = train_points(module, points, data, rows=rows, **train_kwargs)
+        fit_time = time.perf_counter() - start
+        start = time.perf_counter()
+        predictions = None
+        if test_rows is not None:
+            predictions = predict_outputs(
+                module,
+                states,
+                (data.inputs(test_rows, chunk_rows), len(test_rows)),
+                vectorise=train_kwargs["vectorise"],
+                transform=label_transform(train_kwargs["base"]),
+                chunk_rows=chunk_rows,
+            )
+    return UnitResult(
+        states if keep_states else None,
+        losses,
+        predictions,
+        fit_time,
+        time.perf_counter() - start,
+    )
+
+
+def run_units(module, points, data, units, *, n_jobs, **unit_kwargs):
+    """Yield each unit's :class:`UnitResult`, in order, as they finish.
+
+    Parameters
+    ----------
+    units : list of (train_rows, test_rows, keep_states)
+        ``train_rows`` None means all rows in order (no index).
+    n_jobs : int or None
+        joblib's ``n_jobs`` (any backend: loky, threads, Dask).
+    **unit_kwargs
+        The rest of :func:`run_unit`'s keyword arguments.
+    """
+    unit = delayed(run_unit)
+    yield from Parallel(n_jobs=n_jobs, return_as="generator")(
+        unit(module, points, data, train, test, keep_states=keep, **unit_kwargs)
+        for train, test, keep in units
+    )
