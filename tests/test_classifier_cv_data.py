@@ -1,5 +1,7 @@
 """BackwardCompatibleClassifierCV on Dataset input, in parallel, per-batch h1."""
 
+import numbers
+
 import joblib
 import numpy as np
 import pytest
@@ -24,7 +26,7 @@ class ItemsOnly(torch.utils.data.Dataset):
         return len(self._y)
 
     def __getitem__(self, i):
-        if not isinstance(i, int):
+        if not isinstance(i, numbers.Integral):  # skorch's SliceDataset: np.int64
             raise TypeError(f"one item at a time, got {type(i).__name__}")
         self.reads += 1
         return self._X[i], self._y[i]
@@ -240,3 +242,13 @@ def test_per_batch_reference_outputs_need_a_reference_to_run(data):
         sweep(reference=h1, reference_outputs="per_batch").fit(
             X, y, reference_proba=h1.predict_proba(X)
         )
+
+
+def test_a_slice_dataset_trains_the_same_sweep_as_its_dataset(data):
+    from skorch.helper import SliceDataset
+
+    X, y, _ = data
+    h1 = LinearH1()
+    dataset = sweep(reference=h1).fit(ItemsOnly(X, y), None)
+    sliced = sweep(reference=h1).fit(SliceDataset(ItemsOnly(X, y)), y)
+    assert_same_sweep(dataset, sliced)
