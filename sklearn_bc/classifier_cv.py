@@ -372,7 +372,7 @@ class BackwardCompatibleClassifierCV(
         data = self._rows(dataset, module)
         optimizer_kwargs = {"lr": self.lr, **template.get_params_for("optimizer")}
         problems = vectorisation_problems(
-            module, self.optimizer, data.to(self.device).sample(2)
+            module, self.optimizer, data.sample(2).to(self.device)
         )
         if problems:
             warnings.warn(
