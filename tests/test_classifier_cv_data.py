@@ -252,3 +252,17 @@ def test_a_slice_dataset_trains_the_same_sweep_as_its_dataset(data):
     dataset = sweep(reference=h1).fit(ItemsOnly(X, y), None)
     sliced = sweep(reference=h1).fit(SliceDataset(ItemsOnly(X, y)), y)
     assert_same_sweep(dataset, sliced)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_dataset_sweep_on_cuda_matches_the_cpu(data, n_jobs):
+    X, y, _ = data
+    h1 = LinearH1()
+    cpu = sweep(reference=h1).fit(ItemsOnly(X, y), None)
+    gpu = sweep(
+        reference=h1, device="cuda", n_jobs=n_jobs, reference_outputs="per_batch"
+    ).fit(ItemsOnly(X, y), None)
+    for name, tensor in cpu.final_states_.items():
+        torch.testing.assert_close(gpu.final_states_[name], tensor)
+    assert next(h1.parameters()).device.type == "cpu"
