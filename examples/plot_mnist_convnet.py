@@ -115,7 +115,7 @@ train_data = ShiftedDigits(X_new, y_new, fixed=test_fold == 0)
 fig, axes = plt.subplots(2, 8, figsize=(8, 2.4), layout="constrained")
 for column, row in zip(axes.T, np.flatnonzero(test_fold != 0)[:8], strict=True):
     column[0].imshow(X_new[row, 0], cmap="gray_r")
-    column[1].imshow(train_data[row][0][0], cmap="gray_r")
+    column[1].imshow(train_data[row][0][0].numpy(), cmap="gray_r")
 for ax in axes.flat:
     ax.set_xticks([])
     ax.set_yticks([])
@@ -154,6 +154,7 @@ scoring = {
     "nfr": nfr_scorer,
     "reference_accuracy": make_compatibility_scorer("reference_accuracy"),
 }
+# the most accurate point that keeps 95% of h1's correct validation answers
 rule = select_compatible(0.95, score="accuracy")
 torch.manual_seed(0)
 # no refit here: the final models come from the CV class below
@@ -186,10 +187,24 @@ fast = BackwardCompatibleClassifierCV(
 ).fit(train_data, None)
 print("stacked:", fast.vectorised_)
 print("BackwardCompatibleClassifierCV chose", fast.best_params_)
+columns = ["mean_test_accuracy", "mean_test_btc", "mean_test_nfr"]
+validation = pd.concat(
+    {
+        name: pd.DataFrame(fitted.cv_results_, index=grid["lambda_c"])[columns]
+        for name, fitted in {"GridSearchCV": search, "CV class": fast}.items()
+    },
+    axis=1,
+).rename_axis("lambda_c")
+with pd.option_context("display.precision", 3, "display.width", 120):
+    print(validation.rename(columns=lambda c: c.removeprefix("mean_test_")))
 
 # %%
-# Both sweeps side by side; the ring marks the chosen point, the dashed line
-# h1's accuracy on the validation images.
+# Both sweeps, one above the other; the ring marks the point the rule picks,
+# the dashed line h1's accuracy on the validation images. The two routes draw
+# their initialisation and batch order from different seeds, and with three
+# epochs the seed alone moves a ResNet's accuracy by a point or two: expect
+# the same picture, not the same numbers. A real sweep trains longer, on
+# several splits.
 fig, axes = plt.subplots(2, 1, figsize=(7, 10), layout="constrained")
 for ax, (name, fitted) in zip(
     axes, {"GridSearchCV": search, "CV class": fast}.items(), strict=True
@@ -199,6 +214,15 @@ for ax, (name, fitted) in zip(
         legend_kwargs={"title": name},
     )  # fmt: skip
 plt.show()
+
+# %%
+# On this update the plain ResNet already keeps nearly all of h1's correct
+# answers: h1, trained on 500 unshifted digits, is right mostly on easy
+# digits that any better model gets right too. The dissonance then has little
+# to protect and, in three epochs, mostly slows training, so the rule keeps a
+# small ``lambda_c`` (often 0). The compatibility loss pays where h1 and h2
+# are closer in accuracy, or where the update data is noisy (see
+# :ref:`sphx_glr_auto_examples_plot_noise_reproduction.py`).
 
 # %%
 # Fine-tuning: h2 starts from h1
@@ -229,11 +253,12 @@ tuned = BackwardCompatibleClassifier(
 # gets wrong.
 lambdas = list(fast.cv_results_["param_lambda_c"])
 chosen = fast.best_params_["lambda_c"]
-models = {
-    "ResNet h2, lambda_c=0 (plain update)": fast.estimator_for(lambdas.index(0.0)),
-    f"ResNet h2, chosen lambda_c={chosen:g}": fast.best_estimator_,
-    f"fine-tuned h1, lambda_c={chosen:g}": tuned,
-}
+models = {"ResNet h2, lambda_c=0 (plain update)": fast.estimator_for(lambdas.index(0))}
+if chosen != 0:
+    models[f"ResNet h2, chosen lambda_c={chosen:g}"] = fast.best_estimator_
+else:
+    print("The rule chose lambda_c=0: the plain update is the chosen point.")
+models[f"fine-tuned h1, lambda_c={chosen:g}"] = tuned
 rows = [{"model": "h1", "accuracy": np.mean(y_ref == y_test)}]
 for name, model in models.items():
     y_pred = model.predict(X_test)
@@ -247,6 +272,13 @@ for name, model in models.items():
     )
 with pd.option_context("display.precision", 3, "display.width", 120):
     print(pd.DataFrame(rows).to_string(index=False))
+
+# %%
+# The ResNet, trained on seven times more images, every epoch shifted anew,
+# is far more accurate than h1; BTC says how many of h1's correct answers it
+# keeps, NFR how many test images it newly gets wrong. The fine-tuned h1
+# starts from h1's very weights, so it tends to keep more of h1's answers,
+# but the small conv net gains less accuracy in two epochs than the ResNet.
 
 # %%
 # The explorer, with the digit images
