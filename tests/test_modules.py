@@ -101,10 +101,13 @@ def test_mlp_module_unchanged():
     assert net(torch.zeros(3, 8, 8)).shape == (3, 10)
 
 
-def test_conv_net_stacks_in_the_vectorised_sweep():
+@pytest.mark.parametrize(("module", "params"), IMAGE_MODULES)
+def test_image_modules_stack_in_the_vectorised_sweep(module, params):
+    # the ResNet's BatchNorm layers included: each stacked copy keeps its own
+    # running statistics, so no fallback to one-by-one training
     from sklearn_bc._stack import vectorisation_problems
 
     problems = vectorisation_problems(
-        ConvNetModule(channels=(4, 8)), torch.optim.SGD, torch.zeros(2, 1, 28, 28)
+        module(**params), torch.optim.SGD, torch.randn(2, 1, 28, 28)
     )
     assert problems == []
