@@ -101,8 +101,36 @@ def run_unit(
     )
 
 
-def run_units(module, points, data, units, *, n_jobs, **unit_kwargs):
+def _merge(parts, expand):
+    """One unit's result from its point groups' results, expanded to every point."""
+    index = torch.as_tensor(expand)
+    states = None
+    if parts[0].states is not None:
+        states = {
+            name: torch.cat([part.states[name] for part in parts])[index]
+            for name in parts[0].states
+        }
+    predictions = None
+    if parts[0].predictions is not None:
+        predictions = torch.cat([part.predictions for part in parts])[index]
+    return UnitResult(
+        states,
+        np.concatenate([part.train_loss for part in parts])[expand],
+        predictions,
+        sum(part.fit_time for part in parts),
+        sum(part.score_time for part in parts),
+    )
+
+
+def run_units(
+    module, points, data, units, *, n_jobs, points_per_unit=None, on_done=None,
+    **unit_kwargs,
+):  # fmt: skip
     """Yield each unit's :class:`UnitResult`, in order, as they finish.
+
+    The points that train distinct models (:meth:`Points.distinct`) are cut
+    into groups of ``points_per_unit``; every (unit, group) pair is one joblib
+    task, and a unit's result gathers its groups' results for every point.
 
     Parameters
     ----------
@@ -110,11 +138,35 @@ def run_units(module, points, data, units, *, n_jobs, **unit_kwargs):
         ``train_rows`` None means all rows in order (no index).
     n_jobs : int or None
         joblib's ``n_jobs`` (any backend: loky, threads, Dask).
+    points_per_unit : int or None
+        Distinct points trained together by one task (None: all).
+    on_done : callable or None
+        Called with no argument as each task finishes (a progress bar).
     **unit_kwargs
         The rest of :func:`run_unit`'s keyword arguments.
     """
+    keep, expand = points.distinct(unit_kwargs["imitation_target"])
+    size = len(keep) if points_per_unit is None else int(points_per_unit)
+    groups = [keep[i : i + size] for i in range(0, len(keep), size)]
     unit = delayed(run_unit)
-    yield from Parallel(n_jobs=n_jobs, return_as="generator")(
-        unit(module, points, data, train, test, keep_states=keep, **unit_kwargs)
-        for train, test, keep in units
+    tasks = Parallel(n_jobs=n_jobs, return_as="generator")(
+        unit(
+            module,
+            points.subset(group),
+            data,
+            train,
+            test,
+            keep_states=keep_states,
+            **unit_kwargs,
+        )  # fmt: skip
+        for train, test, keep_states in units
+        for group in groups
     )
+    parts = []
+    for result in tasks:
+        if on_done is not None:
+            on_done()
+        parts.append(result)
+        if len(parts) == len(groups):
+            yield _merge(parts, expand)
+            parts = []

@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
+from torch import nn
 from tqdm.auto import tqdm
 
 from ._batch_reference import batch_reference_outputs, check_reference_outputs
@@ -133,10 +134,24 @@ class BackwardCompatibleClassifierCV(
         on the very input the points see (needed when a Dataset transforms
         its items randomly, i.e. augmentation; one h1 forward pass per
         batch). Scores always use h1's once-per-fit outputs on the test rows.
+    vectorise : {"auto", True, False}, default="auto"
+        Train the points of a unit stacked (one ``vmap``-ed forward and
+        backward pass per batch for all of them) or one after the other on
+        the same batches. "auto" stacks, except modules with convolutions on
+        the CPU: ``vmap`` makes a stack of convolutions one grouped
+        convolution, which ran 2.5x slower there than the convolutions one
+        by one (on a GPU it stacks). Either way each point's model is the
+        same, up to rounding (and in distribution with dropout).
+    points_per_unit : int or None, default=None
+        At most this many distinct points trained together in one unit
+        (None: all). Smaller units bound the memory of a stack (a stack
+        holds every point's activations at once) and give ``n_jobs`` more
+        units to spread.
     n_jobs : int or None, default=None
-        Training units (the CV splits, the refit) run in parallel, as in
-        scikit-learn: None is 1 unless in a ``joblib.parallel_backend``
-        context, -1 uses every worker of the backend.
+        Training units (each CV split and the refit, times the groups of
+        ``points_per_unit``) run in parallel, as in scikit-learn: None is 1
+        unless in a ``joblib.parallel_backend`` context, -1 uses every
+        worker of the backend.
     random_state : int, RandomState or None, default=None
         Seeds the shared initialisation and batch order.
     verbose : int, default=0
@@ -169,7 +184,7 @@ class BackwardCompatibleClassifierCV(
     train_loss_ : ndarray of shape (n_points, max_epochs)
         Mean training loss per epoch of the final models.
     vectorised_ : bool
-        Whether the points were trained together.
+        Whether the points were trained stacked (see ``vectorise``).
 
     See Also
     --------
@@ -220,6 +235,8 @@ class BackwardCompatibleClassifierCV(
         optimizer=torch.optim.SGD,
         device="cpu",
         reference_outputs="once",
+        vectorise="auto",
+        points_per_unit=None,
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -247,6 +264,8 @@ class BackwardCompatibleClassifierCV(
         self.optimizer = optimizer
         self.device = device
         self.reference_outputs = reference_outputs
+        self.vectorise = vectorise
+        self.points_per_unit = points_per_unit
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -299,10 +318,20 @@ class BackwardCompatibleClassifierCV(
 
     def _check_params(self):
         self._check_kwargs()
-        for name in ("max_epochs", "batch_size"):
+        for name in ("max_epochs", "batch_size", "points_per_unit"):
             value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or value < 1:
+            if name == "points_per_unit" and value is None:
+                continue
+            if (
+                not isinstance(value, numbers.Integral)
+                or isinstance(value, bool)
+                or value < 1
+            ):
                 raise ValueError(f"{name} must be a positive int; got {value!r}.")
+        if not (self.vectorise == "auto" or isinstance(self.vectorise, bool)):
+            raise ValueError(
+                f'vectorise must be "auto", True or False; got {self.vectorise!r}.'
+            )
         if not (
             isinstance(self.refit, bool)
             or callable(self.refit)
@@ -371,17 +400,7 @@ class BackwardCompatibleClassifierCV(
         module = template.module_
         data = self._rows(dataset, module)
         optimizer_kwargs = {"lr": self.lr, **template.get_params_for("optimizer")}
-        problems = vectorisation_problems(
-            module, self.optimizer, data.sample(2).to(self.device)
-        )
-        if problems:
-            warnings.warn(
-                "BackwardCompatibleClassifierCV trains the points one by one "
-                "(same results, no speed-up): " + "; ".join(problems) + ".",
-                UserWarning,
-                stacklevel=2,
-            )
-        self.vectorised_ = not problems
+        self.vectorised_ = self._stacks(module, data)
         self.classes_ = template.classes_
         self._copy_input_attributes(template)
         self._template = template
@@ -404,8 +423,15 @@ class BackwardCompatibleClassifierCV(
         if refits:
             units.append((all_rows, None, True))
         n_points = len(points)
+        n_tasks = len(units) * (
+            1
+            if self.points_per_unit is None
+            else -(
+                -len(points.distinct(self.imitation_target)[0]) // self.points_per_unit
+            )
+        )
         bar = tqdm(
-            total=len(units),
+            total=n_tasks,
             desc=f"lambda_c sweep ({n_points} points at once)",
             unit="training",
             disable=not self.progress,
@@ -420,6 +446,8 @@ class BackwardCompatibleClassifierCV(
                 for tr, te, k in units
             ],
             n_jobs=self.n_jobs,
+            points_per_unit=self.points_per_unit,
+            on_done=bar.update,
             device=self.device,
             torch_seed=torch_seed,
             chunk_rows=self.batch_size,
@@ -439,7 +467,6 @@ class BackwardCompatibleClassifierCV(
         score_time = np.zeros((len(splits), n_points))
         final = None
         for k, result in enumerate(results):
-            bar.update()
             if k == len(splits):  # the refit
                 final = result
                 continue
@@ -463,6 +490,35 @@ class BackwardCompatibleClassifierCV(
             self.final_states_, self.train_loss_ = final.states, final.train_loss
             self._select_best(scoring)
         return self
+
+    def _stacks(self, module, data):
+        """Whether to train the points stacked (warn where that is not exact)."""
+        if self.vectorise is False:
+            return False
+        if self.vectorise == "auto" and self._slow_to_stack(module):
+            return False
+        problems = vectorisation_problems(
+            module, self.optimizer, data.sample(2).to(self.device)
+        )
+        if problems:
+            warnings.warn(
+                "BackwardCompatibleClassifierCV trains the points one by one "
+                "(same results, no speed-up): " + "; ".join(problems) + ".",
+                UserWarning,
+                stacklevel=2,
+            )
+        return not problems
+
+    def _slow_to_stack(self, module):
+        """Convolutions on the CPU: stacked, they run slower than one by one.
+
+        vmap turns a stack of convolutions into one grouped convolution;
+        on the CPU that ran 2.5x slower than the same convolutions one after
+        the other (a 21-point ResNet step, ``benchmarks/bench_sweep_convnet.py``).
+        """
+        return torch.device(self.device).type == "cpu" and any(
+            isinstance(layer, nn.modules.conv._ConvNd) for layer in module.modules()
+        )
 
     def _refresh(self, template):
         """h1's outputs per training batch, or None (cached once per fit)."""

@@ -266,3 +266,80 @@ def test_a_dataset_sweep_on_cuda_matches_the_cpu(data, n_jobs):
     for name, tensor in cpu.final_states_.items():
         torch.testing.assert_close(gpu.final_states_[name], tensor)
     assert next(h1.parameters()).device.type == "cpu"
+
+
+class TinyConvNet(nn.Module):
+    """float64 conv net with BatchNorm and a fixed initialisation."""
+
+    def __init__(self):
+        super().__init__()
+        generator = torch.Generator().manual_seed(5)
+        self.layers = nn.Sequential(
+            nn.Unflatten(1, (1, 6)),
+            nn.Conv1d(1, 3, 3, bias=False),
+            nn.BatchNorm1d(3),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(12, 3),
+        ).double()
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) / 2)
+
+    def forward(self, X):
+        return self.layers(X)
+
+
+def assert_close_sweep(a, b):
+    for name, tensor in a.final_states_.items():
+        torch.testing.assert_close(b.final_states_[name], tensor, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(b.train_loss_, a.train_loss_, rtol=1e-9)
+    for key in ("mean_test_accuracy", "mean_test_btc"):
+        assert_array_equal(b.cv_results_[key], a.cv_results_[key])
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"), [(FixedInitMLP, True), (TinyConvNet, False)]
+)
+def test_auto_stacks_except_convolutions_on_the_cpu(data, module, expected):
+    X, y, h1 = data
+    auto = sweep(module, h1).fit(X, y)  # no warning: a rule, not a fallback
+    assert auto.vectorised_ is expected
+    stacked = sweep(module, h1, vectorise=True).fit(X, y)
+    alone = sweep(module, h1, vectorise=False).fit(X, y)
+    assert stacked.vectorised_ and not alone.vectorised_
+    assert_close_sweep(stacked, alone)
+
+
+@pytest.mark.parametrize("vectorise", [True, False])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_points_per_unit_trains_the_same_points(data, vectorise, n_jobs):
+    X, y, h1 = data
+    whole = sweep(reference=h1, vectorise=vectorise).fit(X, y)
+    # 2 dissonances x 3 lambdas: 5 distinct models (lambda_c=0 once), in 3 units
+    split = sweep(
+        reference=h1, vectorise=vectorise, points_per_unit=2, n_jobs=n_jobs
+    ).fit(X, y)
+    assert_close_sweep(whole, split)
+    assert whole.best_params_ == split.best_params_
+
+
+def test_the_progress_bar_counts_each_group_of_points(data, capsys):
+    X, y, h1 = data
+    sweep(reference=h1, points_per_unit=2, progress=True).fit(X, y)
+    # (3 splits + the refit) x 3 groups of at most 2 of the 5 distinct models
+    assert "12/12" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"vectorise": "yes"}, "vectorise must be"),
+        ({"points_per_unit": 0}, "points_per_unit must be a positive int"),
+        ({"points_per_unit": True}, "points_per_unit must be a positive int"),
+    ],
+)
+def test_bad_stacking_parameters_are_refused(data, params, match):
+    X, y, h1 = data
+    with pytest.raises(ValueError, match=match):
+        sweep(reference=h1, **params).fit(X, y)

@@ -147,6 +147,7 @@ def test_each_stacked_point_of_a_batchnorm_convnet_matches_the_point_alone(
     search = BackwardCompatibleClassifierCV(
         FixedInitConvNet,
         h1,
+        vectorise=True,  # "auto" trains convolutions on the CPU one by one
         lambdas=[0.0, 0.3, 0.8],
         cv=None,
         max_epochs=3,
