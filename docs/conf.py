@@ -92,6 +92,8 @@ _API_SECTIONS = [
 _SUBMODULE_NAMES = [
     "sklearn_bc.datasets.load_digits_update",
     "sklearn_bc.modules.MLPModule",
+    "sklearn_bc.modules.ConvNetModule",
+    "sklearn_bc.modules.ResNetModule",
 ]
 
 
