@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The GPU figures of issue 17 in one go (about 8 minutes): the MLP sweep
+# The GPU figures of issue 17 in one go (about 8-12 minutes): the MLP sweep
 # (bench_sweep.py) and the BatchNorm ResNet sweep (bench_sweep_convnet.py),
-# both with --device cuda, each printing its ratios to one plain fit.
+# both with --device cuda, each printing its ratios to one plain fit, then the
+# CUDA-only tests.
 #
 #   bash benchmarks/gpu_check.sh
 #
@@ -38,3 +39,11 @@ timeout 300 "$PYTHON" benchmarks/bench_sweep.py --device cuda --epochs 5 --repea
 echo "== BatchNorm ResNet sweep (bench_sweep_convnet.py --device cuda)"
 timeout 240 "$PYTHON" benchmarks/bench_sweep_convnet.py --device cuda --epochs 5 \
     || echo "(bench_sweep_convnet.py stopped: exit $?)"
+# the CUDA-only tests (they skip on CI, which has no GPU), where pytest is
+echo "== CUDA tests"
+if "$PYTHON" -c "import pytest" 2>/dev/null; then
+    timeout 240 "$PYTHON" -m pytest -q -p no:cacheprovider -k "cuda or gpu" tests \
+        || echo "(CUDA tests: exit $?)"
+else
+    echo "(pytest not installed: CUDA tests skipped)"
+fi
