@@ -26,6 +26,7 @@ from ._reference import (
     _preserved_modes,
     _run_reference_module,
     log_proba_logits,
+    module_logits,
     reference_logits,
     reference_outputs,
 )
@@ -103,15 +104,7 @@ def _module_logits(module, Xb):
     with _preserved_modes([module]), torch.no_grad():
         module.eval()
         if isinstance(Xb, dict):
-            out = module(**Xb)
-            if isinstance(out, (tuple, list)) and out:
-                out = out[0]
-            if not isinstance(out, torch.Tensor):
-                raise TypeError(
-                    f"The reference module {type(module).__name__} must return a "
-                    "tensor of logits (or a tuple whose first element is one); got "
-                    f"{type(out).__name__}."
-                )
+            out = module_logits(module, module(**Xb))
         else:
             out = _run_reference_module(module, Xb, device)
     return out.detach().float()

@@ -154,6 +154,11 @@ def _run_reference_module(module, chunk, device):
             "reference receives X as passed to fit/score; check that h1 expects "
             "this input (number of features, dtype, device)."
         ) from exc
+    return module_logits(module, out)
+
+
+def module_logits(module, out):
+    """The logits in a torch h1's output (a tensor, or a tuple's first element)."""
     if isinstance(out, (tuple, list)) and out:
         out = out[0]
     if not isinstance(out, torch.Tensor):
