@@ -401,6 +401,32 @@ def test_scatter_from_cv_results_with_pipeline_prefix(pyplot, blob_data):
     assert train.ax_.get_ylabel() == "Training-fold accuracy"
 
 
+@pytest.mark.parametrize("n_splits", [1, 2])
+def test_scatter_from_cv_results_draws_spread_only_over_several_splits(
+    pyplot, n_splits
+):
+    # one split (PredefinedSplit, the CV class with cv=None): std is all
+    # zeros, no spread to draw, and the legend must not promise error bars
+    results = {
+        "param_lambda_c": np.ma.masked_array([0.0, 1.0]),
+        "param_dissonance": np.ma.masked_array(["new_error", "new_error"]),
+        "mean_test_accuracy": np.array([0.9, 0.8]),
+        "std_test_accuracy": np.array([0.0, 0.0] if n_splits == 1 else [0.1, 0.2]),
+        "mean_test_btc": np.array([0.9, 1.0]),
+        "std_test_btc": np.array([0.0, 0.0] if n_splits == 1 else [0.1, 0.0]),
+    }
+    for k in range(n_splits):
+        results[f"split{k}_test_accuracy"] = results["mean_test_accuracy"]
+        results[f"split{k}_test_btc"] = results["mean_test_btc"]
+    display = CompatibilityScatterDisplay.from_cv_results(
+        SimpleNamespace(cv_results_=results, estimator=_net(None))
+    )
+    legend = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    has_bars = any(text.startswith("error bars") for text in legend)
+    assert has_bars is (n_splits > 1)
+    assert (display.errorbars_ is None) is (n_splits == 1)
+
+
 def test_scatter_from_cv_results_takes_fixed_param_from_estimator(pyplot):
     search = SimpleNamespace(
         cv_results_={

@@ -550,6 +550,12 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs, legend_kwargs
         def column(name):
             return results[name].to_numpy(dtype=float) if name in results else None
 
+        def spread(metric):
+            # one split (a PredefinedSplit, cv=None) has no spread to draw: its
+            # std column is all zeros, and the legend must not promise bars
+            std = column(f"std_{split}_{metric}")
+            return None if std is not None and np.all(std == 0) else std
+
         x_values, y_values = column(f"mean_{split}_{x}"), column(f"mean_{split}_{y}")
         pareto_column = f"pareto_{x}"
         if y == "accuracy" and split == "test" and pareto_column in results:
@@ -565,8 +571,8 @@ reference_line_kwargs, pareto_line_kwargs, errorbar_kwargs, legend_kwargs
             y_values=y_values,
             series=results["dissonance"].astype(str).to_numpy(),
             lambda_c=column("lambda_c"),
-            x_std=column(f"std_{split}_{x}"),
-            y_std=column(f"std_{split}_{y}"),
+            x_std=spread(x),
+            y_std=spread(y),
             pareto=pareto,
             reference_score=reference_score,
             x_metric=x,
