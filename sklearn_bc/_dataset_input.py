@@ -45,6 +45,16 @@ __all__ = [
 ]
 
 
+# h1's distribution is kept in half precision above this many entries (a
+# dataset too large for memory: its N x C probabilities are what is held)
+COMPACT_PROBA = 2**24
+
+
+def compact_proba(proba):
+    """h1's probabilities in half precision when large (the loss casts them back)."""
+    return proba.half() if proba.numel() > COMPACT_PROBA else proba
+
+
 class ReferenceItems(torch.utils.data.Dataset):
     """A dataset's items with h1's cached outputs (and encoded labels) by index.
 
@@ -53,6 +63,7 @@ class ReferenceItems(torch.utils.data.Dataset):
     dataset : torch.utils.data.Dataset
         Yields ``(X, y)`` items, as skorch requires.
     h1_proba : ndarray of shape (n_samples, n_classes)
+        Kept in half precision above ``COMPACT_PROBA`` entries.
     h1_correct : ndarray of bool of shape (n_samples,)
     y : ndarray of int64 or None
         Encoded labels replacing the items' own ``y`` (which are raw labels).
@@ -63,7 +74,7 @@ class ReferenceItems(torch.utils.data.Dataset):
 
     def __init__(self, dataset, h1_proba, h1_correct, y=None, h1_logits=None):
         self.dataset = dataset
-        self.h1_proba = torch.as_tensor(h1_proba)
+        self.h1_proba = compact_proba(torch.as_tensor(h1_proba))
         self.h1_correct = torch.as_tensor(h1_correct)
         self.y = None if y is None else torch.as_tensor(y)
         self.h1_logits = (

@@ -26,17 +26,9 @@ from skorch.dataset import unpack_data
 from torch.utils.data import DataLoader, Subset
 
 from ._data import ReferenceBatch
-from ._dataset_input import _as_module_input, _to_device
+from ._dataset_input import _as_module_input, _to_device, compact_proba
 
 __all__ = ["ArrayRows", "ItemRows", "item_inputs"]
-
-# h1's distribution is kept in half precision above this many entries
-COMPACT_PROBA = 2**24
-
-
-def _compact(proba):
-    """h1's probabilities in half precision when large (cast back per batch)."""
-    return proba.half() if proba.numel() > COMPACT_PROBA else proba
 
 
 class ArrayRows:
@@ -53,7 +45,7 @@ class ArrayRows:
     def __init__(self, X, y, h1_proba, h1_correct, h1_logits=None):
         self.X = X
         self.y = y
-        self.h1_proba = _compact(h1_proba)
+        self.h1_proba = compact_proba(h1_proba)
         self.h1_correct = h1_correct
         self.h1_logits = h1_logits
 
@@ -117,7 +109,6 @@ class ItemRows:
     """
 
     def __init__(self, items, dtype, loader_kwargs, device="cpu"):
-        items.h1_proba = _compact(items.h1_proba)
         self.items = items
         self.dtype = dtype
         self.loader_kwargs = dict(loader_kwargs)

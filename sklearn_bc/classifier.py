@@ -347,7 +347,8 @@ class BackwardCompatibleClassifier(
         return self.criterion_(
             y_pred,
             to_tensor(y_true, device=self.device),
-            to_tensor(X.h1_proba, device=self.device),
+            # a large cache is half precision: the loss runs in h2's dtype
+            to_tensor(X.h1_proba, device=self.device).to(y_pred.dtype),
             h1_correct=to_tensor(X.h1_correct, device=self.device),
         )
 

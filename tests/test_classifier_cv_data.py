@@ -343,3 +343,26 @@ def test_bad_stacking_parameters_are_refused(data, params, match):
     X, y, h1 = data
     with pytest.raises(ValueError, match=match):
         sweep(reference=h1, **params).fit(X, y)
+
+
+def test_a_large_cache_of_h1_probabilities_is_half_precision(data, monkeypatch):
+    from sklearn_bc import BackwardCompatibleClassifier, _dataset_input
+
+    X, y, _ = data
+    h1 = LinearH1()
+    exact = sweep(reference=h1, cv=None).fit(ItemsOnly(X, y), None)
+    monkeypatch.setattr(_dataset_input, "COMPACT_PROBA", 10)  # 90 x 3 is "large"
+    compact = sweep(reference=h1, cv=None).fit(ItemsOnly(X, y), None)
+    # half precision moves h1's probabilities by < 1e-3: the training barely
+    for name, tensor in exact.final_states_.items():
+        torch.testing.assert_close(
+            compact.final_states_[name], tensor, atol=1e-2, rtol=0
+        )
+    net = BackwardCompatibleClassifier(
+        FixedInitMLP, reference=h1, lambda_c=0.5, max_epochs=2, batch_size=16,
+        train_split=None, verbose=0,
+    )  # fmt: skip
+    items, _ = net._prepare_fit(ItemsOnly(X, y), None, None, reset=True)
+    assert items.h1_proba.dtype == torch.float16
+    net.fit(ItemsOnly(X, y), None)
+    assert np.isfinite(net.history[:, "train_loss"]).all()
