@@ -80,8 +80,13 @@ def scatter_view(score, title, *, has_selected=False):
     ]
     # points on the domain's edge stay whole: pad the scales in pixels
     scale = {"zero": False, "padding": 14, "nice": False}
-    x = {"field": score, "type": "quantitative", "title": None, "scale": scale}
-    y = {"field": "accuracy", "type": "quantitative", "title": None, "scale": scale}
+    # with one model the domain is a single value, whose tick Vega formats
+    # with no decimals (a BTC of 0.96 read "1"): three decimals at most
+    axis = {"format": ".3~f"}
+    x = {"field": score, "type": "quantitative", "title": None, "scale": scale,
+         "axis": axis}  # fmt: skip
+    y = {"field": "accuracy", "type": "quantitative", "title": None,
+         "scale": scale, "axis": axis}  # fmt: skip
     legend = "dashed line: h1's accuracy"
     if has_selected:
         legend += "; purple ring: the selected model"
