@@ -436,3 +436,25 @@ def test_no_two_text_labels_overlap(browser, tmp_path, demo_like, kind):
         assert _detail(opened)["model"], label
         assert (label, _overlapping_labels(opened)[1]) == (label, [])
     _close(opened)
+
+
+def test_one_models_axis_ticks_keep_their_decimals(browser, tmp_path):
+    # one model: each scatter's domain is a single value, which Vega labelled
+    # with no decimals (a BTC of 0.75 read "1")
+    from sklearn_bc import CompatibilityExplorer
+
+    y = np.array([0, 1, 0, 1, 0, 1, 1, 0])
+    y_ref = np.array([0, 1, 0, 1, 0, 0, 0, 1])  # right on 5 of 8
+    y_pred = np.array([0, 1, 0, 0, 0, 1, 1, 0])  # right on 4 of h1's 5
+    explorer = CompatibilityExplorer.from_predictions(y, y_ref, {"h2": y_pred})
+    opened = Report(browser, explorer.save(tmp_path / "one.html"))
+    axes = opened.page.eval_on_selector_all(
+        "g.role-axis",
+        "nodes => nodes.map(n => [n.getAttribute('aria-label'),"
+        " Array.from(n.querySelectorAll('text')).map(t => t.textContent)])",
+    )
+    # the BTC scatter's x axis: BTC = 4/5, a single-value domain
+    btc_axis = [ticks for label, ticks in axes if label and "0.8 to 0.8" in label]
+    assert btc_axis == [["0.8"]]
+    assert opened.errors == []
+    opened.page.close()
