@@ -7,6 +7,7 @@ other processes or on Dask workers, with the same results.
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import NamedTuple
 
@@ -15,6 +16,8 @@ import torch
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._vectorised import predict_outputs, train_points
+
+_GLOBAL_RNG = threading.Lock()
 
 
 class UnitResult(NamedTuple):
@@ -76,7 +79,10 @@ def run_unit(
     forked = []
     if device.type == "cuda":
         forked = [device.index if device.index is not None else 0]
-    with torch.random.fork_rng(devices=forked):
+    # torch's global generator is one per process: units on threads of one
+    # process (joblib's threading backend, a Dask cluster of threads) take
+    # turns, or one unit's dropout would draw from another's seed
+    with _GLOBAL_RNG, torch.random.fork_rng(devices=forked):
         torch.manual_seed(int(torch_seed))
         rows = None if train_rows is None else torch.as_tensor(train_rows)
         states, losses = train_points(module, points, data, rows=rows, **train_kwargs)

@@ -75,7 +75,10 @@ class BackwardCompatibleClassifierCV(
     joblib, with any joblib backend (a Dask cluster runs one unit per
     worker). A unit seeds torch's global generator from ``random_state``
     (dropout, random transforms) and restores it after, so the results do
-    not depend on ``n_jobs`` or on where a unit runs.
+    not depend on ``n_jobs`` or on where a unit runs. That generator is one
+    per process: units on threads of one process (the threading backend, a
+    Dask cluster of threads) take turns; processes (loky, the default, or
+    Dask worker processes) run in parallel.
 
     ``X`` may be a torch ``Dataset`` yielding ``(x, y)`` items (as skorch
     accepts; ``y=None`` reads the labels from the items): the items are read

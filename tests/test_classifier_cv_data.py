@@ -366,3 +366,14 @@ def test_a_large_cache_of_h1_probabilities_is_half_precision(data, monkeypatch):
     assert items.h1_proba.dtype == torch.float16
     net.fit(ItemsOnly(X, y), None)
     assert np.isfinite(net.history[:, "train_loss"]).all()
+
+
+def test_threads_of_one_process_train_the_same_sweep(data):
+    # torch's global generator is shared by the threads of a process: units
+    # on threads must take turns, or dropout draws from the other's seed
+    X, y, h1 = data
+    serial = sweep(DropoutMLP, h1, max_epochs=4).fit(X, y)
+    with joblib.parallel_backend("threading", n_jobs=2):
+        for _ in range(3):
+            threaded = sweep(DropoutMLP, h1, max_epochs=4, n_jobs=2).fit(X, y)
+            assert_same_sweep(serial, threaded)
