@@ -60,10 +60,9 @@ class ArrayRows:
         device = torch.device(device)
         if self.X.device == device:
             return self
-        moved = [None if t is None else t.to(device) for t in self._tensors()]
-        rows = ArrayRows.__new__(ArrayRows)
-        rows.X, rows.y, rows.h1_proba, rows.h1_correct, rows.h1_logits = moved
-        return rows
+        return ArrayRows(
+            *(None if t is None else t.to(device) for t in self._tensors())
+        )
 
     @property
     def device(self):

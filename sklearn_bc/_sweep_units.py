@@ -128,6 +128,21 @@ def _merge(parts, expand):
     )
 
 
+def point_groups(points, imitation_target, points_per_unit):
+    """The distinct points (:meth:`Points.distinct`) in groups of ``points_per_unit``.
+
+    Returns
+    -------
+    groups : list of list of int
+        Indices into ``points``, one list per task of a unit.
+    expand : ndarray of int
+        For each point, its model's position in the concatenated groups.
+    """
+    keep, expand = points.distinct(imitation_target)
+    size = len(keep) if points_per_unit is None else int(points_per_unit)
+    return [keep[i : i + size] for i in range(0, len(keep), size)], expand
+
+
 def run_units(
     module, points, data, units, *, n_jobs, points_per_unit=None, on_done=None,
     **unit_kwargs,
@@ -151,9 +166,9 @@ def run_units(
     **unit_kwargs
         The rest of :func:`run_unit`'s keyword arguments.
     """
-    keep, expand = points.distinct(unit_kwargs["imitation_target"])
-    size = len(keep) if points_per_unit is None else int(points_per_unit)
-    groups = [keep[i : i + size] for i in range(0, len(keep), size)]
+    groups, expand = point_groups(
+        points, unit_kwargs["imitation_target"], points_per_unit
+    )
     unit = delayed(run_unit)
     tasks = Parallel(n_jobs=n_jobs, return_as="generator")(
         unit(

@@ -32,7 +32,7 @@ from ._prefixed_params import PrefixedParamsMixin
 from ._reference import ReferenceParamsMixin
 from ._stack import vectorisation_problems
 from ._sweep_data import ArrayRows, ItemRows, item_inputs
-from ._sweep_units import label_transform, run_units
+from ._sweep_units import label_transform, point_groups, run_units
 from ._vectorised import Points, load_state, predict_outputs
 from .classifier import BackwardCompatibleClassifier
 from .losses import _check_choice, _check_lambda_c
@@ -345,7 +345,6 @@ class BackwardCompatibleClassifierCV(
                 f"{_check_scoring(self.scoring)}; got {self.refit!r}."
             )
         check_device(self.device)
-        check_reference_outputs(self.reference_outputs, reference=self.reference)
         check_base_loss(self.base_loss, [d for d, _ in self._points()])
         return check_distillation_params(self)
 
@@ -426,12 +425,8 @@ class BackwardCompatibleClassifierCV(
         if refits:
             units.append((all_rows, None, True))
         n_points = len(points)
-        n_tasks = len(units) * (
-            1
-            if self.points_per_unit is None
-            else -(
-                -len(points.distinct(self.imitation_target)[0]) // self.points_per_unit
-            )
+        n_tasks = len(units) * len(
+            point_groups(points, self.imitation_target, self.points_per_unit)[0]
         )
         bar = tqdm(
             total=n_tasks,
